@@ -1,0 +1,115 @@
+"""hearings: video hearings, mediation, witnessing and liaison between two courts."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+
+from hearings.config import Config, from_environment
+from hearings.errors import register_error_handlers
+from hearings.extensions import db, login_manager, migrate
+from hearings.timekeeping import local
+from hearings.tokens import KeyRing
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _template_folder() -> str:
+    """templates/ at the top of a checkout; hearings/templates inside an installed wheel."""
+    try:
+        packaged = resources.files("hearings.templates")
+        if packaged.joinpath("base.html").is_file():
+            return str(packaged)
+    except ModuleNotFoundError:
+        pass
+    return str(Path(__file__).resolve().parent.parent / "templates")
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """SQLite: foreign keys on, WAL, and BEGIN IMMEDIATE so check-then-insert can't race."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A transaction that may write takes the write lock at once: a booking's conflict
+        # check and its insert then run under one lock, and it never fails on upgrading a
+        # read lock. Safe-method requests only read and need not queue behind writers.
+        read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers."""
+    settings = {**from_environment(), **(test_config or {})}
+    app = Flask(
+        __name__,
+        instance_path=settings.get("INSTANCE_PATH"),
+        instance_relative_config=True,
+        template_folder=_template_folder(),
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
+    app.config.from_object(Config)
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'hearings.sqlite3'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+        }
+
+    app.extensions["hearings.keyring"] = KeyRing.parse(
+        app.config["SIGNING_KEYS"], app.config["SECRET_KEY"]
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "courts.login"
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+    import hearings.courts.models
+    import hearings.scheduling.models  # noqa: F401
+    from hearings.api import register_api
+    from hearings.courts.views import pages as courts_pages
+    from hearings.scheduling.views import pages as scheduling_pages
+
+    register_api(app)
+    app.register_blueprint(courts_pages)
+    app.register_blueprint(scheduling_pages)
+    register_error_handlers(app)
+
+    @app.template_filter("localtime")
+    def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):  # type: ignore[no-untyped-def]
+        return local(value).strftime(fmt)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app

@@ -1,0 +1,45 @@
+"""The JSON API under /api/v1: mounts each package's blueprint; OpenAPI from the code."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Flask, request
+
+from hearings.courts.views import api as courts_api
+from hearings.errors import MalformedRequest
+from hearings.extensions import spec
+from hearings.scheduling.views import api as scheduling_api
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.before_request
+def _require_well_formed_json() -> None:
+    """A body that is not a JSON object is malformed (400), whatever else it says."""
+    if request.method not in ("POST", "PATCH", "PUT") or not request.get_data():
+        return
+    if not request.is_json:
+        raise MalformedRequest("Send the body as application/json.")
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedRequest(f"The body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise MalformedRequest("The body must be a JSON object.")
+
+
+@api.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3 description of this API, generated from the routes and their models."""
+    return spec.spec
+
+
+api.register_blueprint(courts_api)
+api.register_blueprint(scheduling_api)
+
+
+def register_api(app: Flask) -> None:
+    """Mount the API and let spectree read its routes for the OpenAPI document."""
+    app.register_blueprint(api)
+    spec.register(app)

@@ -1,0 +1,1 @@
+"""Courts, their staff, rooms, working hours, holidays and the contact directory."""

@@ -1,0 +1,156 @@
+"""The court calendar: seasonal working hours, China's holidays and 调休, court closures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+import sqlalchemy as sa
+
+from hearings.courts.models import CourtClosure, WorkingHours
+from hearings.extensions import db
+from hearings.timekeeping import at_local, local, local_dates
+
+Period = tuple[datetime, datetime]
+
+
+@lru_cache(maxsize=32)
+def _china(year: int) -> holidays.HolidayBase:
+    return holidays.China(years=year, language="zh_CN")
+
+
+def holiday_name(day: date) -> str | None:
+    """The name of China's public holiday (or substituted day off) on ``day``, if any."""
+    return _china(day.year).get(day)
+
+
+def is_adjusted_working_day(day: date) -> bool:
+    """True for a Saturday or Sunday that is a working day by the State Council's 调休."""
+    return day in _china(day.year).weekend_workdays
+
+
+def is_national_working_day(day: date) -> bool:
+    """Monday to Friday unless a holiday, plus the adjusted working weekend days."""
+    return bool(_china(day.year).is_working_day(day))
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """One season's hours: a morning and an afternoon period."""
+
+    season: str
+    starts: tuple[int, int]
+    periods: tuple[tuple[time, time], ...]
+
+
+@dataclass
+class CourtCalendar:
+    """Everything needed to say when one court is open."""
+
+    court_id: str
+    timetables: list[Timetable]
+    closures: dict[date, str] = field(default_factory=dict)
+
+    def timetable(self, day: date) -> Timetable | None:
+        """The seasonal timetable in force on ``day``."""
+        if not self.timetables:
+            return None
+        key = (day.month, day.day)
+        current = [t for t in self.timetables if t.starts <= key]
+        return current[-1] if current else self.timetables[-1]
+
+    def closed_reason(self, day: date) -> str | None:
+        """Why the court is closed all day, or None on a working day."""
+        if day in self.closures:
+            return f"court closed: {self.closures[day]}"
+        if is_national_working_day(day):
+            return None
+        name = holiday_name(day)
+        return f"public holiday: {name}" if name else "weekend"
+
+    def open_periods(self, day: date) -> list[Period]:
+        """The UTC spans the court is open on a local calendar day (empty when closed)."""
+        if self.closed_reason(day) is not None:
+            return []
+        timetable = self.timetable(day)
+        if timetable is None:
+            return []
+        return [
+            (at_local(day, opens), at_local(day, closes)) for opens, closes in timetable.periods
+        ]
+
+    def hours_problem(self, starts: datetime, ends: datetime) -> str | None:
+        """Why [starts, ends) is not inside this court's working hours, or None if it is."""
+        days = local_dates(starts, ends)
+        if len(days) > 1:
+            return "the session runs past midnight"
+        reason = self.closed_reason(days[0])
+        if reason:
+            return f"{days[0].isoformat()} is not a working day ({reason})"
+        periods = self.open_periods(days[0])
+        if any(opens <= starts and ends <= closes for opens, closes in periods):
+            return None
+        shown = ", ".join(f"{local(o):%H:%M}–{local(c):%H:%M}" for o, c in periods)
+        return f"outside working hours on {days[0].isoformat()} ({shown})"
+
+    def next_opening(self, after: datetime, horizon_days: int = 60) -> datetime | None:
+        """The first opening time after ``after`` within the horizon."""
+        day = local(after).date()
+        for offset in range(horizon_days):
+            for opens, _ in self.open_periods(day + timedelta(days=offset)):
+                if opens > after:
+                    return opens
+        return None
+
+    def is_open(self, moment: datetime) -> bool:
+        """Whether the court is open at ``moment``."""
+        return any(o <= moment < c for o, c in self.open_periods(local(moment).date()))
+
+
+def load_calendars(court_ids: Iterable[str]) -> dict[str, CourtCalendar]:
+    """Load the calendars of the given courts with two queries."""
+    ids = sorted(set(court_ids))
+    calendars = {cid: CourtCalendar(cid, []) for cid in ids}
+    if not ids:
+        return calendars
+    rows = db.session.scalars(
+        sa.select(WorkingHours)
+        .where(WorkingHours.court_id.in_(ids))
+        .order_by(WorkingHours.starts_month, WorkingHours.starts_day)
+    )
+    for row in rows:
+        calendars[row.court_id].timetables.append(
+            Timetable(
+                season=row.season,
+                starts=(row.starts_month, row.starts_day),
+                periods=(
+                    (row.morning_opens, row.morning_closes),
+                    (row.afternoon_opens, row.afternoon_closes),
+                ),
+            )
+        )
+    for closure in db.session.scalars(
+        sa.select(CourtClosure).where(CourtClosure.court_id.in_(ids))
+    ):
+        calendars[closure.court_id].closures[closure.day] = closure.reason
+    return calendars
+
+
+def common_open_periods(calendars: Iterable[CourtCalendar], day: date) -> list[Period]:
+    """The spans of ``day`` during which every given court is open."""
+    common: list[Period] | None = None
+    for calendar in calendars:
+        periods = calendar.open_periods(day)
+        if common is None:
+            common = periods
+            continue
+        common = [
+            (max(a0, b0), min(a1, b1))
+            for a0, a1 in common
+            for b0, b1 in periods
+            if max(a0, b0) < min(a1, b1)
+        ]
+    return sorted(common or [])

@@ -1,0 +1,108 @@
+"""Sign-in, the contact directory and the working-hours notice of each court."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hearings.courts.calendar import holiday_name, is_adjusted_working_day, load_calendars
+from hearings.courts.models import Court, Room, Staff
+from hearings.errors import NotAuthenticated, NotFound
+from hearings.extensions import db
+from hearings.timekeeping import isoformat, local
+
+# Checked against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with the configured method."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def authenticate(username: str, password: str) -> Staff:
+    """The active staff member with these credentials, or 401."""
+    staff = db.session.scalar(sa.select(Staff).where(Staff.username == username))
+    if staff is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise NotAuthenticated("Wrong username or password.")
+    if not check_password_hash(staff.password_hash, password) or not staff.active:
+        raise NotAuthenticated("Wrong username or password.")
+    return staff
+
+
+def get_court(court_id: str) -> Court:
+    """The court with that code, or 404."""
+    court = db.session.get(Court, court_id)
+    if court is None:
+        raise NotFound(f"There is no court {court_id!r}.")
+    return court
+
+
+def list_courts() -> list[Court]:
+    """Every court, by code."""
+    return list(db.session.scalars(sa.select(Court).order_by(Court.id)))
+
+
+def search_directory(court: str | None, q: str | None, role: str | None) -> list[Staff]:
+    """Active staff of both courts, filtered by court, role and a name/department search."""
+    query = sa.select(Staff).where(Staff.active.is_(True))
+    if court:
+        query = query.where(Staff.court_id == court)
+    if role:
+        query = query.where(Staff.role == role)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(
+                Staff.name.ilike(pattern, escape="\\"),
+                Staff.department.ilike(pattern, escape="\\"),
+                Staff.phone.ilike(pattern, escape="\\"),
+            )
+        )
+    return list(db.session.scalars(query.order_by(Staff.court_id, Staff.role, Staff.name)))
+
+
+def list_rooms(court: str | None) -> list[Room]:
+    """Active rooms, of one court or all."""
+    query = sa.select(Room).where(Room.active.is_(True))
+    if court:
+        query = query.where(Room.court_id == court)
+    return list(db.session.scalars(query.order_by(Room.court_id, Room.id)))
+
+
+def hours_notice(court: Court, day: date, now: datetime) -> dict[str, Any]:
+    """The court's hours on a day, whether it is open now, and when it next opens."""
+    calendar = load_calendars([court.id])[court.id]
+    timetable = calendar.timetable(day)
+    periods = calendar.open_periods(day)
+    closed = calendar.closed_reason(day)
+    next_opening = calendar.next_opening(now)
+    return {
+        "court": court.id,
+        "date": day.isoformat(),
+        "working_day": closed is None,
+        "closed_reason": closed,
+        "holiday": holiday_name(day),
+        "adjusted_working_day": is_adjusted_working_day(day),
+        "season": timetable.season if timetable else None,
+        "periods": [{"opens": isoformat(o), "closes": isoformat(c)} for o, c in periods],
+        "open_now": calendar.is_open(now),
+        "next_opening": isoformat(next_opening),
+        "phone": court.phone,
+    }
+
+
+def week_of(day: date) -> list[date]:
+    """Monday to Sunday of the week holding ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=n) for n in range(7)]
+
+
+def local_today(now: datetime) -> date:
+    """Today's date in Asia/Shanghai."""
+    return local(now).date()

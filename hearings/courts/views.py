@@ -1,0 +1,132 @@
+"""Courts, hours, directory and rooms (API), the token endpoint, and the login page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+from spectree import Response
+
+from hearings.courts import services
+from hearings.courts.auth import issue_api_token, staff_required
+from hearings.courts.models import Court, Room, Staff
+from hearings.errors import HearingsError, MalformedRequest
+from hearings.extensions import spec
+from hearings.scheduling.schemas import (
+    DirectoryQuery,
+    HoursQuery,
+    Problem,
+    RoomsQuery,
+    TokenIn,
+    TokenOut,
+)
+from hearings.timekeeping import utcnow
+
+api = Blueprint("courts_api", __name__)
+pages = Blueprint("courts", __name__)
+
+
+def dump_court(court: Court) -> dict:
+    """A court as the API shows it."""
+    return {
+        "id": court.id,
+        "name_zh": court.name_zh,
+        "name_en": court.name_en,
+        "case_prefix": court.case_prefix,
+        "phone": court.phone,
+        "address": court.address,
+    }
+
+
+def dump_staff(staff: Staff) -> dict:
+    """A directory entry."""
+    return {
+        "id": staff.id,
+        "name": staff.name,
+        "role": staff.role,
+        "court": staff.court_id,
+        "department": staff.department,
+        "phone": staff.phone,
+        "email": staff.email,
+    }
+
+
+def dump_room(room: Room) -> dict:
+    """A bookable room."""
+    return {"id": room.id, "court": room.court_id, "name": room.name, "kind": room.kind}
+
+
+@api.post("/auth/token")
+@spec.validate(json=TokenIn, resp=Response(HTTP_200=TokenOut, HTTP_401=Problem), security={})
+def create_token(json: TokenIn):
+    """Exchange a staff username and password for an API token."""
+    staff = services.authenticate(json.username, json.password)
+    token, ttl = issue_api_token(staff)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@api.get("/courts")
+@spec.validate(security={})
+def list_courts():
+    """The courts of the agreement."""
+    return {"items": [dump_court(c) for c in services.list_courts()]}
+
+
+@api.get("/courts/<court_id>/hours")
+@spec.validate(query=HoursQuery, resp=Response(HTTP_404=Problem), security={})
+def court_hours(court_id: str, query: HoursQuery):
+    """A court's working hours on a day, whether it is open now, and its next opening."""
+    court = services.get_court(court_id)
+    now = utcnow()
+    if query.date:
+        try:
+            day = date.fromisoformat(query.date)
+        except ValueError:
+            raise MalformedRequest(f"date: {query.date!r} is not YYYY-MM-DD") from None
+    else:
+        day = services.local_today(now)
+    return services.hours_notice(court, day, now)
+
+
+@api.get("/directory")
+@spec.validate(query=DirectoryQuery, security={})
+def directory(query: DirectoryQuery):
+    """The contact directory of both courts' staff (跨域立案法官通讯录)."""
+    found = services.search_directory(query.court, query.q, query.role)
+    return {"items": [dump_staff(s) for s in found]}
+
+
+@api.get("/rooms")
+@staff_required
+@spec.validate(query=RoomsQuery, resp=Response(HTTP_401=Problem))
+def rooms(query: RoomsQuery):
+    """Bookable rooms of one court or both."""
+    return {"items": [dump_room(r) for r in services.list_rooms(query.court)]}
+
+
+@pages.route("/login", methods=["GET", "POST"])
+def login():
+    """The staff sign-in page."""
+    if request.method == "POST":
+        try:
+            staff = services.authenticate(
+                request.form.get("username", "")[:64], request.form.get("password", "")[:200]
+            )
+        except HearingsError as error:
+            flash(error.detail, "error")
+            return render_template("login.html"), 401
+        login_user(staff)
+        target = request.args.get("next", "")
+        # Only local paths: never an open redirect to another site.
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("scheduling.desk")
+        return redirect(target)
+    return render_template("login.html")
+
+
+@pages.post("/logout")
+def logout():
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("courts.login"))

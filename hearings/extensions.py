@@ -1,0 +1,75 @@
+"""Extension objects: created here, bound to the app in ``create_app``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from hearings.errors import RuleViolation
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names Alembic can find again."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # Type checkers can't see through db.Model; at run time it is a subclass of Base.
+    Model = Base
+else:
+    Model = db.Model
+migrate = Migrate()
+login_manager = LoginManager()
+
+
+def _validation_problem(
+    req: Any, resp: Any, error: Exception | None, instance: Any, *rest: Any
+) -> None:
+    """spectree hook: turn a validation failure into our problem+json 422."""
+    if error is None:
+        return
+    errors = [
+        {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
+        for e in error.errors()  # type: ignore[attr-defined]
+    ]
+    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    raise RuleViolation(detail[:2000], title="Invalid request", errors=errors[:50])
+
+
+#: The OpenAPI document is generated from the routes' pydantic models by spectree.
+spec = SpecTree(
+    "flask",
+    title="hearings: video hearings of the Luoyang and Luohe intermediate courts",
+    version="1",
+    # spectree serves its own copy under /api/docs; /api/v1/openapi.json is ours (below).
+    path="api/docs",
+    page_templates={},
+    mode="strict",
+    annotations=True,
+    validation_error_status=422,
+    before=_validation_problem,
+    security_schemes=[
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer", bearer_format="JWT"),
+        )
+    ],
+    security={"bearer": []},
+)

@@ -1,0 +1,1 @@
+"""Sessions, participants, conflicts, availability, recurrence and the audit trail."""

@@ -1,0 +1,14 @@
+"""Signals later packages subscribe to (invites, rooms) so imports run one way."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with ``session`` (the first occurrence) and ``occurrences`` after a booking.
+session_booked = _signals.signal("session-booked")
+#: Sent with ``session`` and ``changes`` after a reschedule, an edit or a participant change.
+session_changed = _signals.signal("session-changed")
+#: Sent with ``session`` and ``reason`` after a cancellation.
+session_cancelled = _signals.signal("session-cancelled")

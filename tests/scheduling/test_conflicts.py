@@ -1,0 +1,223 @@
+"""No double-booking: the conflict matrix, rescheduling, cancelling, participant changes."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from hearings.extensions import db
+from hearings.scheduling.models import AuditEvent, Session
+from tests.conftest import session_payload
+
+
+@pytest.fixture
+def rooms(make_room):
+    return make_room(name="第一法庭"), make_room(name="第二法庭")
+
+
+def hearing(court_staff, judge="luoyang-judge1", clerk="luoyang-clerk1"):
+    return [
+        {"role": "presiding_judge", "staff_id": court_staff[judge].id},
+        {"role": "clerk", "staff_id": court_staff[clerk].id},
+    ]
+
+
+def test_same_judge_in_another_room_conflicts(book, court_staff, rooms, make_staff):
+    first = book(room_ids=[rooms[0].id])
+    assert first.status_code == 201
+    other_clerk = make_staff("luoyang", "clerk")
+    people = [
+        {"role": "presiding_judge", "staff_id": court_staff["luoyang-judge1"].id},
+        {"role": "clerk", "staff_id": other_clerk.id},
+    ]
+    second = book(
+        room_ids=[rooms[1].id],
+        participants=people,
+        starts_at="2026-09-10T09:30",
+        ends_at="2026-09-10T10:30",
+    )
+    assert second.status_code == 409
+    body = second.json
+    assert body["conflicts"] == [
+        {
+            "resource": f"staff:{court_staff['luoyang-judge1'].id}",
+            "resource_name": court_staff["luoyang-judge1"].name,
+            "session_id": first.json["id"],
+            "starts_at": "2026-09-10T09:00:00+08:00",
+            "ends_at": "2026-09-10T10:00:00+08:00",
+        }
+    ]
+    assert second.mimetype == "application/problem+json"
+
+
+def test_same_room_with_another_judge_conflicts(book, court_staff, rooms):
+    assert book(room_ids=[rooms[0].id]).status_code == 201
+    second = book(
+        room_ids=[rooms[0].id],
+        participants=hearing(court_staff, "luoyang-judge2", "luohe-clerk1"),
+    )
+    assert second.status_code == 409
+    assert [c["resource"] for c in second.json["conflicts"]] == [f"room:{rooms[0].id}"]
+
+
+def test_every_conflict_is_listed(book, court_staff, rooms):
+    assert book(room_ids=[rooms[0].id]).status_code == 201
+    again = book(room_ids=[rooms[0].id])
+    assert again.status_code == 409
+    assert {c["resource"] for c in again.json["conflicts"]} == {
+        f"staff:{court_staff['luoyang-judge1'].id}",
+        f"staff:{court_staff['luoyang-clerk1'].id}",
+        f"room:{rooms[0].id}",
+    }
+
+
+def test_adjacent_sessions_are_allowed(book):
+    assert book(starts_at="2026-09-10T09:00", ends_at="2026-09-10T10:00").status_code == 201
+    assert book(starts_at="2026-09-10T10:00", ends_at="2026-09-10T11:00").status_code == 201
+    assert book(starts_at="2026-09-10T08:00", ends_at="2026-09-10T09:00").status_code == 201
+
+
+def test_cancelling_frees_the_slot(book, client, auth, court_staff):
+    first = book()
+    assert book().status_code == 409
+    admin = auth(court_staff["luoyang-admin"])
+    no_reason = client.post(f"/api/v1/sessions/{first.json['id']}/cancel", json={}, headers=admin)
+    assert no_reason.status_code == 422
+    cancelled = client.post(
+        f"/api/v1/sessions/{first.json['id']}/cancel", json={"reason": "当事人撤诉"}, headers=admin
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json["status"] == "cancelled"
+    assert cancelled.json["sequence"] == 1
+    assert book().status_code == 201
+    again = client.post(
+        f"/api/v1/sessions/{first.json['id']}/cancel", json={"reason": "again"}, headers=admin
+    )
+    assert again.status_code == 409
+
+
+def test_reschedule_into_an_overlap_is_refused(book, client, auth, court_staff):
+    first = book(starts_at="2026-09-10T09:00", ends_at="2026-09-10T10:00")
+    second = book(starts_at="2026-09-10T10:00", ends_at="2026-09-10T11:00")
+    admin = auth(court_staff["luoyang-admin"])
+    url = f"/api/v1/sessions/{second.json['id']}"
+    overlap = client.patch(url, json={"starts_at": "2026-09-10T09:30"}, headers=admin)
+    assert overlap.status_code == 409
+    assert {c["session_id"] for c in overlap.json["conflicts"]} == {first.json["id"]}
+    assert db.session.get(Session, second.json["id"]).sequence == 0
+    # Moving within its own old slot never conflicts with itself.
+    moved = client.patch(
+        url,
+        json={"starts_at": "2026-09-10T10:15", "ends_at": "2026-09-10T11:15", "title": "改期"},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.json
+    assert moved.json["starts_at"] == "2026-09-10T10:15:00+08:00"
+    assert moved.json["sequence"] == 1
+    # The old slot is free again.
+    third = book(starts_at="2026-09-10T10:00", ends_at="2026-09-10T10:15")
+    assert third.status_code == 201
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "session.rescheduled")
+    ).one()
+    assert event.detail["changes"]["starts_at"] == [
+        "2026-09-10T10:00:00+08:00",
+        "2026-09-10T10:15:00+08:00",
+    ]
+
+
+def test_reschedule_follows_the_booking_rules(book, client, auth, court_staff):
+    session_id = book().json["id"]
+    admin = auth(court_staff["luoyang-admin"])
+    url = f"/api/v1/sessions/{session_id}"
+    holiday = client.patch(
+        url, json={"starts_at": "2026-10-01T09:00", "ends_at": "2026-10-01T10:00"}, headers=admin
+    )
+    assert holiday.status_code == 422
+    backwards = client.patch(url, json={"ends_at": "2026-09-10T08:00"}, headers=admin)
+    assert backwards.status_code == 422
+
+
+def test_adding_a_busy_judge_conflicts_and_removal_frees(book, client, auth, court_staff):
+    busy = book("hearing")  # judge1 and clerk1 are now busy 09:00–10:00
+    mediation = book("mediation")
+    admin = auth(court_staff["luoyang-admin"])
+    url = f"/api/v1/sessions/{mediation.json['id']}/participants"
+    add = client.post(
+        url,
+        json={"role": "judge", "staff_id": court_staff["luoyang-judge1"].id},
+        headers=admin,
+    )
+    assert add.status_code == 409
+    assert add.json["conflicts"][0]["session_id"] == busy.json["id"]
+    # Remove the judge from the hearing? Not possible: a hearing needs its presiding judge.
+    judge_pid = next(p["id"] for p in busy.json["participants"] if p["role"] == "presiding_judge")
+    refused = client.delete(
+        f"/api/v1/sessions/{busy.json['id']}/participants/{judge_pid}", headers=admin
+    )
+    assert refused.status_code == 422
+    # Add a second judge to the hearing, then remove the first: the slot frees for judge1.
+    judge2 = client.post(
+        f"/api/v1/sessions/{busy.json['id']}/participants",
+        json={"role": "presiding_judge", "staff_id": court_staff["luoyang-judge2"].id},
+        headers=admin,
+    )
+    assert judge2.status_code == 201
+    removed = client.delete(
+        f"/api/v1/sessions/{busy.json['id']}/participants/{judge_pid}", headers=admin
+    )
+    assert removed.status_code == 200
+    assert removed.json["removed_at"] is not None
+    assert (
+        client.post(
+            url, json={"role": "judge", "staff_id": court_staff["luoyang-judge1"].id}, headers=admin
+        ).status_code
+        == 201
+    )
+    missing = client.delete(f"/api/v1/sessions/{busy.json['id']}/participants/99999", headers=admin)
+    assert missing.status_code == 404
+
+
+def test_adding_an_outsider(book, client, auth, court_staff):
+    session = book("mediation").json
+    response = client.post(
+        f"/api/v1/sessions/{session['id']}/participants",
+        json={"role": "interpreter", "name": "翻译", "phone": "13900000000"},
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert response.status_code == 201
+    assert response.json["name"] == "翻译"
+    read = client.get(
+        f"/api/v1/sessions/{session['id']}", headers=auth(court_staff["luoyang-admin"])
+    )
+    assert len(read.json["participants"]) == len(session["participants"]) + 1
+    assert read.json["sequence"] == 1
+
+
+def test_payload_helper_is_valid(court_staff):
+    assert session_payload("hearing", court_staff)["kind"] == "hearing"
+
+
+def test_the_database_itself_refuses_overlaps(app, database_url, book):
+    """PostgreSQL's exclusion constraint holds even for a write that skips the service."""
+    from datetime import timedelta
+
+    from hearings.scheduling.models import Reservation
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no exclusion constraints; it serializes writers instead")
+    first = book().json
+    row = db.session.scalars(
+        sa.select(Reservation).where(Reservation.session_id == first["id"])
+    ).first()
+    db.session.add(
+        Reservation(
+            session_id=first["id"],
+            resource=row.resource,
+            starts_at=row.starts_at + timedelta(minutes=30),
+            ends_at=row.ends_at + timedelta(minutes=30),
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError, match="ex_reservations_no_overlap"):
+        db.session.flush()
+    db.session.rollback()

@@ -1,0 +1,89 @@
+"""The command line: demo seeding, migrations, and `hearings serve --demo` for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hearings.cli import main
+from hearings.courts.models import Room, Staff
+from hearings.extensions import db
+from hearings.scheduling.models import Session
+
+
+def test_demo_seeds_both_courts(runner):
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "seeded" in result.output
+    for court in ("luoyang", "luohe"):
+        roles = db.session.scalars(sa.select(Staff.role).where(Staff.court_id == court)).all()
+        assert roles.count("judge") >= 3 and roles.count("clerk") >= 2
+        assert {"mediator", "liaison", "admin"} <= set(roles)
+        kinds = db.session.scalars(sa.select(Room.kind).where(Room.court_id == court)).all()
+        assert sorted(kinds) == ["courtroom", "courtroom", "mediation_room", "service_window"]
+    assert db.session.scalar(sa.select(Staff).where(Staff.username == "luoyang-judge1"))
+    kinds = set(db.session.scalars(sa.select(Session.kind)))
+    assert kinds == {"mediation", "hearing", "witness", "liaison"}
+    db.session.commit()  # end this test's transaction: SQLite has one writer at a time
+    again = runner.invoke(main, ["demo"])
+    assert "nothing seeded" in again.output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_demo_runs_the_service(tmp_path: Path):
+    """The README's first command: a fresh instance folder, migrations, demo, HTTP."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HEARINGS_INSTANCE_PATH": str(tmp_path),
+        "HEARINGS_DEMO_PASSWORD": "demo-password",
+    }
+    env.pop("HEARINGS_DATABASE_URL", None)
+    hearings = Path(sys.executable).with_name("hearings")
+    process = subprocess.Popen(
+        [str(hearings), "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "Running on" in line or process.poll() is not None:
+                break
+        output = "".join(lines)
+        assert "luoyang-judge1" in output and "demo-password" in output, output
+        assert re.search(r"/login", output)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/courts", timeout=10) as r:
+            assert b"luoyang" in r.read()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/auth/token",
+            data=b'{"username": "luohe-clerk1", "password": "demo-password"}',
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert b"access_token" in r.read()
+        assert (tmp_path / "hearings.sqlite3").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
