@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -9,6 +11,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from hearings import create_app
+from hearings.errors import HearingsError
 from hearings.extensions import db
 
 
@@ -62,3 +65,75 @@ def demo() -> None:
         click.echo("Demo data seeded.")
     else:
         click.echo("The database already has staff; nothing seeded.")
+
+
+class CourtGroup(click.Group):
+    """Commands whose domain errors print as one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except HearingsError as error:
+            raise click.ClickException(error.detail) from None
+
+
+@main.group("court", cls=CourtGroup)
+def court_group() -> None:
+    """Edit a court's calendar: seasonal hours and closures."""
+
+
+def _parse_span(text: str) -> tuple[time, time]:
+    try:
+        opens, closes = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not HH:MM-HH:MM") from None
+    return opens, closes
+
+
+@court_group.command("hours")
+@click.argument("court_id")
+@click.argument("season", type=click.Choice(["summer", "winter"]))
+@click.option("--from", "starts", required=True, help="First day of the season, MM-DD.")
+@click.option("--morning", required=True, help="HH:MM-HH:MM")
+@click.option("--afternoon", required=True, help="HH:MM-HH:MM")
+@with_appcontext
+def court_hours(court_id: str, season: str, starts: str, morning: str, afternoon: str) -> None:
+    """Set a court's summer or winter timetable."""
+    from hearings.courts.services import get_court, set_timetable
+
+    try:
+        month, day = (int(part) for part in starts.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{starts!r} is not MM-DD", param_hint="--from") from None
+    set_timetable(
+        get_court(court_id), season, (month, day), _parse_span(morning), _parse_span(afternoon)
+    )
+    db.session.commit()
+    click.echo(f"{court_id}: {season} from {month:02d}-{day:02d}, {morning}, {afternoon}")
+
+
+@court_group.command("close")
+@click.argument("court_id")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("reason")
+@with_appcontext
+def court_close(court_id: str, day: datetime, reason: str) -> None:
+    """Close a court for a day (besides the national holidays)."""
+    from hearings.courts.services import close_court, get_court
+
+    close_court(get_court(court_id), day.date(), reason)
+    db.session.commit()
+    click.echo(f"{court_id} closed on {day.date().isoformat()}: {reason}")
+
+
+@court_group.command("reopen")
+@click.argument("court_id")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@with_appcontext
+def court_reopen(court_id: str, day: datetime) -> None:
+    """Lift a court's closure on a day."""
+    from hearings.courts.services import get_court, reopen_court
+
+    found = reopen_court(get_court(court_id), day.date())
+    db.session.commit()
+    click.echo(f"{court_id} reopened on {day.date().isoformat()}" if found else "no closure then")

@@ -87,3 +87,38 @@ def test_serve_demo_runs_the_service(tmp_path: Path):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_court_calendar_commands(runner):
+    from datetime import date, time
+
+    from hearings.courts.calendar import load_calendars
+
+    hours = runner.invoke(
+        main,
+        ["court", "hours", "luohe", "winter", "--from", "10-08",
+         "--morning", "09:00-12:00", "--afternoon", "14:00-17:00"],
+    )  # fmt: skip
+    assert hours.exit_code == 0, hours.output
+    closed = runner.invoke(main, ["court", "close", "luohe", "2026-12-02", "院庆"])
+    assert closed.exit_code == 0, closed.output
+    calendar = load_calendars(["luohe"])["luohe"]
+    assert calendar.timetable(date(2026, 10, 8)).periods == (
+        (time(9), time(12)),
+        (time(14), time(17)),
+    )
+    assert calendar.timetable(date(2026, 10, 7)).season == "summer"
+    assert "院庆" in calendar.closed_reason(date(2026, 12, 2))
+    db.session.commit()
+    reopened = runner.invoke(main, ["court", "reopen", "luohe", "2026-12-02"])
+    assert "reopened" in reopened.output
+    assert load_calendars(["luohe"])["luohe"].closed_reason(date(2026, 12, 2)) is None
+    bad = runner.invoke(
+        main,
+        ["court", "hours", "luohe", "winter", "--from", "02-30",
+         "--morning", "09:00-12:00", "--afternoon", "11:00-17:00"],
+    )  # fmt: skip
+    assert bad.exit_code == 1
+    assert "Error: 02-30 is not a day of the year" in bad.output
+    unknown = runner.invoke(main, ["court", "close", "kaifeng", "2026-12-02", "x"])
+    assert "There is no court 'kaifeng'" in unknown.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hearings.courts.calendar import holiday_name, is_adjusted_working_day, load_calendars
-from hearings.courts.models import Court, Room, Staff
-from hearings.errors import NotAuthenticated, NotFound
+from hearings.courts.models import SEASONS, Court, CourtClosure, Room, Staff, WorkingHours
+from hearings.errors import NotAuthenticated, NotFound, RuleViolation
 from hearings.extensions import db
 from hearings.timekeeping import isoformat, local
 
@@ -106,3 +106,52 @@ def week_of(day: date) -> list[date]:
 def local_today(now: datetime) -> date:
     """Today's date in Asia/Shanghai."""
     return local(now).date()
+
+
+def set_timetable(
+    court: Court, season: str, starts: tuple[int, int], morning: tuple[time, time],
+    afternoon: tuple[time, time],
+) -> WorkingHours:  # fmt: skip
+    """Create or replace one seasonal timetable of a court."""
+    if season not in SEASONS:
+        raise RuleViolation(f"season must be one of {', '.join(SEASONS)}")
+    try:
+        date(2028, *starts)  # a leap year: 29 February is a valid season start
+    except ValueError:
+        raise RuleViolation(f"{starts[0]:02d}-{starts[1]:02d} is not a day of the year") from None
+    if not (morning[0] < morning[1] <= afternoon[0] < afternoon[1]):
+        raise RuleViolation("hours must run morning opens < closes <= afternoon opens < closes")
+    row = db.session.scalar(
+        sa.select(WorkingHours).where(
+            WorkingHours.court_id == court.id, WorkingHours.season == season
+        )
+    )
+    if row is None:
+        row = WorkingHours(court_id=court.id, season=season)
+        db.session.add(row)
+    row.starts_month, row.starts_day = starts
+    row.morning_opens, row.morning_closes = morning
+    row.afternoon_opens, row.afternoon_closes = afternoon
+    return row
+
+
+def close_court(court: Court, day: date, reason: str) -> CourtClosure:
+    """Close a court for a whole day besides the national holidays."""
+    if not reason.strip():
+        raise RuleViolation("A closure needs a reason.")
+    closure = db.session.scalar(
+        sa.select(CourtClosure).where(CourtClosure.court_id == court.id, CourtClosure.day == day)
+    )
+    if closure is None:
+        closure = CourtClosure(court_id=court.id, day=day, reason=reason.strip())
+        db.session.add(closure)
+    closure.reason = reason.strip()
+    return closure
+
+
+def reopen_court(court: Court, day: date) -> bool:
+    """Lift a closure; False if there was none."""
+    result = db.session.execute(
+        sa.delete(CourtClosure).where(CourtClosure.court_id == court.id, CourtClosure.day == day)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
