@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     import hearings.courts.models
     import hearings.scheduling.models  # noqa: F401
+    import hearings.rooms.models  # noqa: F401
     from hearings.api import register_api
     from hearings.courts.views import pages as courts_pages
     from hearings.scheduling.views import pages as scheduling_pages
