@@ -72,13 +72,18 @@ def postgres_ready(tmp_path_factory: pytest.TempPathFactory) -> str:
     return PG_URL
 
 
+#: Reference data loaded once by the migration step; every other table is emptied per test.
+KEPT_TABLES = {"courts", "working_hours", "alembic_version"}
+
+
 def _truncate_postgres(url: str) -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         tables = [
-            "audit_events", "reservations", "session_rooms", "participants", "sessions",
-            "rooms", "staff", "court_closures",
-        ]  # fmt: skip
+            name
+            for name in sa.inspect(conn).get_table_names()
+            if name not in KEPT_TABLES and not name.startswith("apscheduler")
+        ]
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     engine.dispose()
 
