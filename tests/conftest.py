@@ -79,11 +79,7 @@ KEPT_TABLES = {"courts", "working_hours", "alembic_version"}
 def _truncate_postgres(url: str) -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        tables = [
-            name
-            for name in sa.inspect(conn).get_table_names()
-            if name not in KEPT_TABLES and not name.startswith("apscheduler")
-        ]
+        tables = [n for n in sa.inspect(conn).get_table_names() if n not in KEPT_TABLES]
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     engine.dispose()
 
