@@ -12,8 +12,8 @@ from flask import Flask, has_request_context, request
 
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
-from hearings.extensions import db, login_manager, migrate
-from hearings.timekeeping import local
+from hearings.extensions import db, login_manager, migrate, sock
+from hearings.timekeeping import isoformat, local
 from hearings.tokens import KeyRing
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,12 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # A transaction that may write takes the write lock at once: a booking's conflict
         # check and its insert then run under one lock, and it never fails on upgrading a
         # read lock. Safe-method requests only read and need not queue behind writers.
-        read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        # (A WebSocket arrives as a GET but records attendance: it takes the lock too.)
+        read_only = (
+            has_request_context()
+            and request.method in ("GET", "HEAD", "OPTIONS")
+            and not request.path.startswith("/ws/")
+        )
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -92,16 +97,46 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             _configure_sqlite(db.engine)
 
     import hearings.courts.models
-    import hearings.scheduling.models  # noqa: F401
-    import hearings.rooms.models  # noqa: F401
+    import hearings.notify.models
+    import hearings.rooms.models
+    import hearings.scheduling.models
+    import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
     from hearings.courts.views import pages as courts_pages
-    from hearings.scheduling.views import pages as scheduling_pages
+    from hearings.i18n import init_app as init_i18n
+    from hearings.rooms import init_app as init_rooms
+    from hearings.rooms.views import pages as rooms_pages
+    from hearings.scheduling.pages import pages as scheduling_pages
 
+    init_i18n(app)
+    init_rooms(app)
+    sock.init_app(app)
     register_api(app)
     app.register_blueprint(courts_pages)
     app.register_blueprint(scheduling_pages)
+    app.register_blueprint(rooms_pages)
+    from hearings.witness import init_app as init_witness
+    from hearings.witness.views import pages as witness_pages
+
+    init_witness(app)
+    app.register_blueprint(witness_pages)
+    from hearings.notify import init_app as init_notify
+
+    init_notify(app)
     register_error_handlers(app)
+
+    @app.teardown_request
+    def _end_transaction(error: BaseException | None) -> None:
+        # Release the connection's transaction as soon as the request is done (on SQLite
+        # an open transaction may hold the write lock); the app context's teardown would
+        # too, but an app context can outlive its requests (tests, long WebSockets).
+        session = db.session()
+        if error is None and not (session.new or session.dirty or session.deleted):
+            session.commit()  # nothing to write: this only ends the read
+        else:
+            session.rollback()
+
+    app.add_template_filter(isoformat, "iso")
 
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):  # type: ignore[no-untyped-def]

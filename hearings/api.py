@@ -9,7 +9,9 @@ from flask import Blueprint, Flask, request
 from hearings.courts.views import api as courts_api
 from hearings.errors import MalformedRequest
 from hearings.extensions import spec
+from hearings.rooms.views import api as rooms_api
 from hearings.scheduling.views import api as scheduling_api
+from hearings.witness.views import api as witness_api
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,6 +39,8 @@ def openapi_document():
 
 api.register_blueprint(courts_api)
 api.register_blueprint(scheduling_api)
+api.register_blueprint(rooms_api)
+api.register_blueprint(witness_api)
 
 
 def register_api(app: Flask) -> None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from werkzeug.serving import run_simple
 
 from hearings import create_app
 from hearings.errors import HearingsError
 from hearings.extensions import db
+from hearings.serving import serve as serve_forever
 
 
 def prepare_database() -> None:
@@ -32,8 +33,13 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed both courts with demo staff, rooms, sessions.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Don't run reminders and the outbox here (a `hearings scheduler` process does).",
+)
 @with_appcontext
-def serve(demo: bool, host: str, port: int) -> None:
+def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
     """Run the service (embedded SQLite by default; migrations applied at start)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     prepare_database()
@@ -50,8 +56,44 @@ def serve(demo: bool, host: str, port: int) -> None:
         click.echo(f"API: http://{host}:{port}/api/v1/openapi.json")
     # Release this command's connection: on SQLite an open transaction holds the write lock.
     db.session.remove()
-    # Flask's app.run() refuses to run under its own CLI; serve with werkzeug directly.
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    from hearings.notify.reminders import start_scheduler, stop_scheduler
+
+    if not no_scheduler:
+        start_scheduler(app)
+    try:
+        # Flask's app.run() refuses to run under its own CLI; serve with werkzeug directly.
+        serve_forever(app, host, port)
+    finally:
+        stop_scheduler(app)
+
+
+@main.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run reminders and the outbox alone (for several web workers started with
+    `--no-scheduler`); stops on Ctrl-C or SIGTERM."""
+    import logging
+    import signal
+    import threading
+
+    from hearings.notify.reminders import start_scheduler, stop_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    prepare_database()
+    db.session.remove()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    start_scheduler(app)
+    click.echo("Scheduler running: reminders and the outbox. Ctrl-C stops it.")
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_scheduler(app)
+        click.echo("Scheduler stopped.")
 
 
 @main.command("demo")
@@ -137,3 +179,20 @@ def court_reopen(court_id: str, day: datetime) -> None:
     found = reopen_court(get_court(court_id), day.date())
     db.session.commit()
     click.echo(f"{court_id} reopened on {day.date().isoformat()}" if found else "no closure then")
+
+
+@main.command("verify-recording")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def verify_recording(path: Path) -> None:
+    """Verify a witness recording's folder: segment hashes, custody chain, signature."""
+    from hearings.witness.manifest import signing_key
+    from hearings.witness.verify import verify_folder
+
+    result = verify_folder(path, signing_key().public_key())
+    for fault in result["faults"]:
+        click.echo(f"FAULT {fault['code']}: {fault['message']}")
+    if not result["ok"]:
+        raise click.ClickException(f"{path}: {len(result['faults'])} fault(s); not verified")
+    segments = len(result["manifest"]["segments"])
+    click.echo(f"OK {path}: {segments} segment(s), custody chain and signature verified")

@@ -20,6 +20,17 @@ class Config:
     REDIS_URL: str | None = None
     #: SMTP URL for invites (notify issue); unset writes .eml files to the outbox folder.
     SMTP_URL: str | None = None
+    #: Sender of every email, and the ORGANIZER address of invites.
+    MAIL_FROM: str = "洛阳·漯河跨域诉讼服务 <hearings@localhost>"
+    #: WeChat Work group robot for progress notices: one URL, or ``court=url,court=url``.
+    WECOM_WEBHOOK_URL: str | None = None
+    #: Minutes before a session that reminders go out (comma-separated).
+    REMINDER_MINUTES: str = "1440,30"
+    #: Outbox: first retry after this many seconds, doubling each time; tries at most.
+    OUTBOX_RETRY_SECONDS: int = 60
+    OUTBOX_MAX_ATTEMPTS: int = 8
+    #: The scheduler's sweep (outbox, late reminders) runs this often, seconds.
+    SCHEDULER_SWEEP_SECONDS: int = 60
     #: The public base URL of the site, used in links sent out of the app.
     SITE_URL: str = "http://127.0.0.1:5000"
     #: Key ring for signed tokens: ``kid:secret,kid:secret``; the first signs, all verify.
@@ -38,6 +49,44 @@ class Config:
     #: Frozen "now" (ISO 8601) for demos and tests; unset means the real clock.
     NOW: str | None = None
 
+    #: Prefix of the signaling bus's Redis keys and channel.
+    ROOM_BUS_PREFIX: str = "hearings"
+    #: A room token works from this many minutes before the start ...
+    ROOM_EARLY_MINUTES: int = 30
+    #: ... until this many minutes after the end.
+    ROOM_LATE_MINUTES: int = 120
+    #: STUN and TURN server URLs handed to browsers in ``welcome`` (comma-separated).
+    STUN_URLS: str = ""
+    TURN_URLS: str = ""
+    #: coturn's ``static-auth-secret``: TURN credentials are minted per participant from it.
+    TURN_SECRET: str | None = None
+    #: Lifetime of minted TURN credentials, seconds.
+    TURN_TTL: int = 6 * 3600
+    #: Frames a peer may send per second (sustained) and in a burst, before 4429.
+    ROOM_FRAME_RATE: float = 50.0
+    ROOM_FRAME_BURST: int = 200
+    #: How long a client has to send its ``join`` frame, seconds.
+    ROOM_JOIN_TIMEOUT: float = 5.0
+    #: WebSocket ping interval, seconds (a peer that stops answering counts as dropped).
+    ROOM_PING_INTERVAL: float = 20.0
+
+    #: Witness recordings: folder of segment files; unset means ``<instance>/recordings``.
+    RECORDINGS_PATH: str | None = None
+    #: Whether starting a recording starts the server's recorder peer (off in API-only tests).
+    RECORDER_ENABLED: bool = True
+    #: WebSocket base the recorder joins rooms through; unset derives it from ``SITE_URL``.
+    RECORDER_SIGNALING_URL: str | None = None
+    #: Length of one recording segment, seconds (a crash loses at most the open one).
+    SEGMENT_SECONDS: float = 180.0
+    #: Key encrypting resident ID numbers at rest: 32 bytes, base64. Unset: derived from
+    #: ``SECRET_KEY`` (development only).
+    WITNESS_ID_KEY: str | None = None
+    #: Ed25519 key signing recording manifests: the 32-byte private seed, base64. Unset:
+    #: derived from ``SECRET_KEY`` (development only).
+    MANIFEST_SIGNING_KEY: str | None = None
+    #: Years a recording is kept: one number, or ``court=years,court=years`` (default 30).
+    RETENTION_YEARS: str = "30"
+
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False
@@ -50,12 +99,36 @@ _ENV_SETTINGS: dict[str, type] = {
     "DATABASE_URL": str,
     "REDIS_URL": str,
     "SMTP_URL": str,
+    "MAIL_FROM": str,
+    "WECOM_WEBHOOK_URL": str,
+    "REMINDER_MINUTES": str,
+    "OUTBOX_RETRY_SECONDS": int,
+    "OUTBOX_MAX_ATTEMPTS": int,
+    "SCHEDULER_SWEEP_SECONDS": int,
     "SITE_URL": str,
     "SIGNING_KEYS": str,
     "API_TOKEN_TTL": int,
     "DEMO_PASSWORD": str,
     "PASSWORD_HASH_METHOD": str,
     "NOW": str,
+    "ROOM_BUS_PREFIX": str,
+    "ROOM_EARLY_MINUTES": int,
+    "ROOM_LATE_MINUTES": int,
+    "STUN_URLS": str,
+    "TURN_URLS": str,
+    "TURN_SECRET": str,
+    "TURN_TTL": int,
+    "ROOM_FRAME_RATE": float,
+    "ROOM_FRAME_BURST": int,
+    "ROOM_JOIN_TIMEOUT": float,
+    "ROOM_PING_INTERVAL": float,
+    "RECORDINGS_PATH": str,
+    "RECORDER_ENABLED": bool,
+    "RECORDER_SIGNALING_URL": str,
+    "SEGMENT_SECONDS": float,
+    "WITNESS_ID_KEY": str,
+    "MANIFEST_SIGNING_KEY": str,
+    "RETENTION_YEARS": str,
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from hearings.serving import redact
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://hearings.court/problems/"
@@ -118,7 +120,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         problem = {
             "type": PROBLEM_TYPE_BASE + "internal-error",
             "title": "Internal error",

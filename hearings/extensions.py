@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
@@ -29,13 +30,16 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit without a reload: a reload after the commit would
+# open a new transaction (on SQLite: take the write lock) just to render the response.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 if TYPE_CHECKING:
     # Type checkers can't see through db.Model; at run time it is a subclass of Base.
     Model = Base
 else:
     Model = db.Model
 migrate = Migrate()
+sock = Sock()
 login_manager = LoginManager()
 
 

@@ -233,3 +233,30 @@ def book(
         )
 
     return post
+
+
+#: SMTP servers tests start on purpose (host, port); any other SMTP connection fails.
+SMTP_ALLOWED: set[tuple[str, int]] = set()
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_smtp(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Fail any SMTP connection a test did not set up; stop the app's reminder scheduler."""
+    import smtplib
+
+    connect = smtplib.SMTP.connect
+
+    def guarded(self: smtplib.SMTP, host: str = "localhost", port: int = 0, *args: Any) -> Any:
+        if (host, port) not in SMTP_ALLOWED:
+            raise AssertionError(f"unexpected SMTP connection to {host}:{port}")
+        return connect(self, host, port, *args)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
+    app = request.getfixturevalue("app") if "app" in request.fixturenames else None
+    yield
+    if app is not None:
+        from hearings.notify.reminders import stop_scheduler
+
+        stop_scheduler(app)

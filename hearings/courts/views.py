@@ -125,6 +125,29 @@ def login():
     return render_template("login.html")
 
 
+@pages.get("/directory")
+def directory_page():
+    """The judges' contact directory and both courts' working hours (法院工作时间提示)."""
+    q = request.args.get("q", "")[:100].strip() or None
+    court = request.args.get("court") or None
+    role = request.args.get("role") or None
+    if role not in (None, "judge", "clerk", "mediator", "liaison", "admin"):
+        role = None
+    now = utcnow()
+    today = services.local_today(now)
+    courts = services.list_courts()
+    week = services.week_of(today)
+    hours = {c.id: [services.hours_notice(c, day, now) for day in week] for c in courts}
+    return render_template(
+        "directory.html",
+        people=services.search_directory(court, q, role),
+        courts=courts,
+        hours=hours,
+        today=today.isoformat(),
+        query={"q": q or "", "court": court or "", "role": role or ""},
+    )
+
+
 @pages.post("/logout")
 def logout():
     """Sign out."""

@@ -1,0 +1,55 @@
+"""Room tokens, join links, the signaling hub with its waiting room, and attendance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+from hearings.scheduling import signals
+
+
+def init_app(app: Flask) -> None:
+    """Create this process's hub (Redis bus when configured) and follow session changes."""
+    from hearings.rooms.bus import LocalBus, RedisBus
+    from hearings.rooms.hub import Hub
+    from hearings.rooms.services import record_attendance
+
+    url = app.config["REDIS_URL"]
+    bus = RedisBus(url, app.config["ROOM_BUS_PREFIX"]) if url else LocalBus()
+    app.extensions["hearings.hub"] = Hub(bus, record_attendance)
+    app.config.setdefault(
+        "SOCK_SERVER_OPTIONS",
+        # Frames over 64 KiB get 4413 from the hub; the library's own limit is a backstop.
+        {"ping_interval": app.config["ROOM_PING_INTERVAL"], "max_message_size": 1 << 20},
+    )
+    from hearings.rooms.pages import session_panel, staff_pages
+    from hearings.scheduling.panels import register_panel
+
+    app.register_blueprint(staff_pages)
+    register_panel(10, "room", session_panel)
+    signals.session_cancelled.connect(_close_cancelled_room)
+    signals.session_changed.connect(_close_removed_participant)
+
+
+def _close_cancelled_room(session: Any, **_: Any) -> None:
+    """A cancelled session's links stop working and its room closes (4403)."""
+    from hearings.rooms.tokens import revoke_links
+
+    revoke_links(session.id)
+    current_app.extensions["hearings.hub"].close_room(
+        session.id, 4403, "the session was cancelled", "removed"
+    )
+
+
+def _close_removed_participant(session: Any, changes: dict[str, Any], **_: Any) -> None:
+    """A removed participant's links stop working and their connections close (4403)."""
+    from hearings.rooms.tokens import revoke_links
+
+    participant_id = changes.get("participant_removed")
+    if participant_id is None:
+        return
+    revoke_links(session.id, participant_id)
+    current_app.extensions["hearings.hub"].close_participant(
+        session.id, participant_id, "removed from the session"
+    )

@@ -82,7 +82,11 @@ def _resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
     if unknown:
         raise RuleViolation(f"Unknown or inactive staff: {unknown}.", field="participants")
     courts = {p.court for p in people if p.court is not None}
-    known_courts = set(db.session.scalars(sa.select(Court.id).where(Court.id.in_(courts))))
+    known_courts = (
+        set(db.session.scalars(sa.select(Court.id).where(Court.id.in_(courts))))
+        if courts
+        else set()
+    )
     if courts - known_courts:
         raise RuleViolation(
             f"Unknown courts: {sorted(courts - known_courts)}.", field="participants"
@@ -249,7 +253,6 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
         if request.rrule:
             session.series_id = sessions[0].id if sessions else session.id
         _reserve(session, plan)
-        _flush_reservations(plan, None)
         audit.record(
             "session.booked",
             actor,
@@ -260,6 +263,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             outside_hours_reason=request.outside_hours_reason,
             short_notice_reason=request.short_notice_reason,
         )
+        _flush_reservations(plan, None)
         sessions.append(session)
     signals.session_booked.send(sessions[0], occurrences=sessions)
     return sessions[0]
@@ -475,3 +479,19 @@ def remove_participant(actor: Staff, session: Session, participant_id: int) -> P
 def ensure_staff_may_see(actor: Staff, session: Session) -> None:
     """Reading a session follows the same rule as acting on it."""
     require_session_access(actor, session, "view")
+
+
+#: How a session moves as its room is used (the room drives it; cancel and adjourn don't).
+PROGRESS = {"scheduled": 0, "open": 1, "in_progress": 2, "completed": 3}
+
+
+def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
+    """Move a live session forward (open → in progress → completed); never backwards."""
+    if session.status not in PROGRESS or PROGRESS[status] <= PROGRESS[session.status]:
+        return False
+    before = session.status
+    session.status = status
+    session.updated_at = utcnow()
+    audit.record("session.status", actor, session, before=before, after=status)
+    signals.session_progressed.send(session, before=before, after=status)
+    return True

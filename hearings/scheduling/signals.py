@@ -12,3 +12,5 @@ session_booked = _signals.signal("session-booked")
 session_changed = _signals.signal("session-changed")
 #: Sent with ``session`` and ``reason`` after a cancellation.
 session_cancelled = _signals.signal("session-cancelled")
+#: Sent with ``session``, ``before`` and ``after`` when the room moves a session's status.
+session_progressed = _signals.signal("session-progressed")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, g
 from spectree import Response
 
 from hearings.courts.auth import staff_required
@@ -35,7 +34,6 @@ from hearings.scheduling.schemas import (
 from hearings.timekeeping import isoformat, parse_api_time, utcnow
 
 api = Blueprint("scheduling_api", __name__)
-pages = Blueprint("scheduling", __name__)
 
 ERRORS = {"HTTP_400": Problem, "HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem}
 
@@ -226,21 +224,3 @@ def availability(query: AvailabilityQuery):
         query.limit or config["AVAILABILITY_DEFAULT_LIMIT"],
     )
     return {"items": [{"starts_at": isoformat(s), "ends_at": isoformat(e)} for s, e in slots]}
-
-
-@pages.get("/")
-@login_required
-def desk():
-    """The staff desk: the week's sessions of my court and those I take part in."""
-    staff = current_user
-    now = utcnow()
-    sessions = db.session.scalars(
-        sa.select(Session)
-        .where(
-            visible_sessions_clause(staff),
-            Session.ends_at > now - timedelta(days=1),
-            Session.starts_at < now + timedelta(days=14),
-        )
-        .order_by(Session.starts_at)
-    )
-    return render_template("desk.html", staff=staff, sessions=list(sessions), now=now)

@@ -1,0 +1,89 @@
+"""Subscriptions to the scheduling signals; reminder jobs move once the change is committed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hearings.extensions import db
+from hearings.notify import reminders, services
+from hearings.scheduling import signals
+from hearings.scheduling.models import Session
+
+log = logging.getLogger(__name__)
+
+#: Work to do after the transaction that caused it commits (kept in the DB session's info).
+_AFTER_COMMIT = "hearings.notify.after_commit"
+
+
+def _later(session: Session) -> None:
+    work = db.session.info.setdefault(_AFTER_COMMIT, [])
+    work.append(reminders.plan_jobs(session))
+
+
+def on_booked(sender: Session, occurrences: list[Session] | None = None, **_: Any) -> None:
+    """A booking: invites (stored with the booking, in its transaction) and reminders."""
+    sessions = occurrences or [sender]
+    services.notify_booked(sessions)
+    for session in sessions:
+        _later(session)
+
+
+def on_changed(sender: Session, changes: dict[str, Any] | None = None, **_: Any) -> None:
+    """A change: updates, the reminders moved."""
+    services.notify_changed(sender, changes or {})
+    _later(sender)
+
+
+def on_cancelled(sender: Session, reason: str | None = None, **_: Any) -> None:
+    """A cancellation: CANCEL invites, the reminders removed."""
+    services.notify_cancelled(sender, reason)
+    _later(sender)
+
+
+def on_progressed(sender: Session, after: str | None = None, **_: Any) -> None:
+    """The room moved the session on: started and ended are announced; reminders stop."""
+    event = {"in_progress": "started", "completed": "ended"}.get(after or "")
+    if event is not None:
+        services.announce_progress(sender, event)
+    _later(sender)
+
+
+def _after_commit(session: sa.orm.Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: the outer transaction is still open
+    plans = session.info.pop(_AFTER_COMMIT, None)
+    if not plans:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        for plan in plans:
+            reminders.apply_job_plan(app, plan)
+        reminders.wake(app)
+    except Exception:
+        # The booking is committed and its messages are stored; only the timers failed.
+        # The periodic sweep sends reminders from the sessions table, so none is lost:
+        # log loudly rather than turn a done booking into an error.
+        log.exception("reminder jobs could not be updated; the sweep will cover them")
+
+
+def _after_rollback(session: sa.orm.Session) -> None:
+    if session.get_nested_transaction() is None:  # not merely a savepoint
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+def connect() -> None:
+    """Subscribe (once per process) to the scheduling signals and the session's commits."""
+    signals.session_booked.connect(on_booked)
+    signals.session_changed.connect(on_changed)
+    signals.session_cancelled.connect(on_cancelled)
+    # Sent by the rooms package as it drives a session (open, in progress, completed).
+    progressed = getattr(signals, "session_progressed", None)
+    if progressed is not None:
+        progressed.connect(on_progressed)
+    if not sa.event.contains(db.session, "after_commit", _after_commit):
+        sa.event.listen(db.session, "after_commit", _after_commit)
+        sa.event.listen(db.session, "after_rollback", _after_rollback)

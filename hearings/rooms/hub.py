@@ -1,0 +1,384 @@
+"""The signaling hub: the join handshake's aftermath, the waiting room, relay, and the
+moderator's controls. One hub per process; rooms span processes through the bus."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wsproto.events import CloseConnection
+
+from hearings.rooms.bus import Bus, PeerInfo
+
+log = logging.getLogger(__name__)
+
+RELAYED = ("offer", "answer", "candidate")
+SUBROOM = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+#: Called as ``on_event(info, event, detail)`` for attendance and session progress.
+EventSink = Callable[[PeerInfo, str, dict[str, Any]], None]
+
+
+def send_close(ws: Any, code: int, reason: str) -> None:
+    """Send a close frame but leave the socket to the reader thread.
+
+    simple_websocket's own ``close`` shuts the socket at once; the peer's close reply then
+    meets a closed socket, the kernel answers with a reset, and the peer may never read
+    the close code (4403 …). Sending only the frame lets the reader thread finish the
+    closing handshake; ``finish`` waits for it.
+    """
+    with contextlib.suppress(Exception):  # the other side may be gone already
+        ws.sock.send(ws.ws.send(CloseConnection(code=code, reason=reason)))
+
+
+def finish(ws: Any, timeout: float = 2.0) -> None:
+    """Wait (briefly) for the closing handshake before the server lets go of the socket."""
+    thread = getattr(ws, "thread", None)
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout)
+
+
+class Connection:
+    """One WebSocket in this process: sends are serialized, close happens once."""
+
+    def __init__(self, ws: Any, info: PeerInfo, rate: float, burst: int) -> None:
+        self.ws = ws
+        self.info = info
+        self.departure = "dropped"  # until the peer says goodbye or is sent away
+        self.closed = threading.Event()
+        self._lock = threading.Lock()
+        self._rate, self._burst = rate, float(burst)
+        self._tokens, self._last = float(burst), time.monotonic()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Send a frame; a dead socket just marks the connection closed."""
+        with self._lock:
+            if self.closed.is_set():
+                return
+            try:
+                self.ws.send(json.dumps(frame, ensure_ascii=False))
+            except Exception:  # the peer went away mid-send: the handler thread cleans up
+                self.closed.set()
+
+    def close(self, code: int, reason: str, departure: str | None = None) -> None:
+        """Close with a WebSocket close code (4403, 4413 …), once."""
+        with self._lock:
+            if self.closed.is_set():
+                return
+            if departure:
+                self.departure = departure
+            self.closed.set()
+            send_close(self.ws, code, reason)
+
+    def allow_frame(self) -> bool:
+        """Token bucket: sustained ``rate`` frames per second, bursts up to ``burst``."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class ProtocolError(Exception):
+    """A frame the hub can't act on; the peer gets an ``error`` frame and stays."""
+
+
+class Hub:
+    """Rooms of this process's connections, coordinated through the bus."""
+
+    def __init__(self, bus: Bus, on_event: EventSink) -> None:
+        self.bus = bus
+        self.on_event = on_event
+        self._local: dict[str, Connection] = {}
+        self._lock = threading.Lock()
+        self._started = False
+
+    # --- delivery ---------------------------------------------------------------------
+    def ensure_started(self) -> None:
+        """Start listening on the bus (lazily: apps that never open a room don't)."""
+        with self._lock:
+            if not self._started:
+                self.bus.start(self.deliver)
+                self._started = True
+
+    def stop(self) -> None:
+        """Stop the bus listener."""
+        with self._lock:
+            if self._started:
+                self.bus.stop()
+                self._started = False
+
+    def deliver(self, session_id: int, envelope: dict[str, Any]) -> None:
+        """Hand an envelope from the bus to the matching local connections."""
+        with self._lock:
+            here = [c for c in self._local.values() if c.info.session_id == session_id]
+        if envelope["kind"] == "frame":
+            to = envelope.get("to")
+            for conn in here:
+                if to is None or conn.info.peer_id in to:
+                    conn.send(envelope["frame"])
+        elif envelope["kind"] == "close":
+            for conn in here:
+                if (
+                    envelope.get("all")
+                    or conn.info.peer_id in envelope.get("peer_ids", ())
+                    or (
+                        envelope.get("participant_id") is not None
+                        and conn.info.participant_id == envelope["participant_id"]
+                    )
+                ):
+                    conn.close(envelope["code"], envelope["reason"], envelope.get("departure"))
+
+    def local_connections(self, session_id: int | None = None) -> list[Connection]:
+        """This process's open connections (of one room, or all)."""
+        with self._lock:
+            return [
+                c
+                for c in self._local.values()
+                if session_id is None or c.info.session_id == session_id
+            ]
+
+    def send_to(self, session_id: int, peer_ids: list[str], frame: dict[str, Any]) -> None:
+        """Send a frame to some peers of a room, wherever they are connected."""
+        if peer_ids:
+            self.bus.publish(session_id, {"kind": "frame", "to": peer_ids, "frame": frame})
+
+    def broadcast(self, session_id: int, frame: dict[str, Any]) -> None:
+        """Send a frame to everyone in the room."""
+        self.bus.publish(session_id, {"kind": "frame", "to": None, "frame": frame})
+
+    def announce_recording(self, session_id: int, state: str, **detail: Any) -> None:
+        """Tell everyone in the room that recording started or stopped (contract)."""
+        self.broadcast(session_id, {"type": "recording", "state": state, **detail})
+
+    def close_participant(self, session_id: int, participant_id: int, reason: str) -> None:
+        """Close every connection of a participant (removed, or link revoked): 4403."""
+        self.bus.publish(
+            session_id,
+            {"kind": "close", "participant_id": participant_id, "code": 4403,
+             "reason": reason, "departure": "removed"},
+        )  # fmt: skip
+
+    def close_room(self, session_id: int, code: int, reason: str, departure: str) -> None:
+        """Close every connection of a room."""
+        self.bus.publish(
+            session_id,
+            {"kind": "close", "all": True, "code": code, "reason": reason, "departure": departure},
+        )
+
+    # --- roster helpers ---------------------------------------------------------------
+    def _admitted(self, info: PeerInfo, subroom: str | None = None) -> list[PeerInfo]:
+        room = subroom or info.subroom
+        return [
+            p
+            for p in self.bus.peers(info.session_id)
+            if p.state == "admitted" and p.subroom == room and p.peer_id != info.peer_id
+        ]
+
+    def _moderators(self, session_id: int) -> list[PeerInfo]:
+        return [p for p in self.bus.peers(session_id) if p.moderates and p.state == "admitted"]
+
+    def _waiting_frame(self, info: PeerInfo, kind: str) -> dict[str, Any]:
+        # In a hearing a witness waits apart, called in only when the judge wants them.
+        apart = kind == "hearing" and info.role == "witness"
+        return {"type": "waiting", "peer": {**info.public(), "apart": apart}}
+
+    # --- the protocol -----------------------------------------------------------------
+    def join(self, conn: Connection, kind: str, ice_servers: list[dict[str, Any]]) -> None:
+        """Enter the room: moderators at once, everyone else into the waiting room."""
+        self.ensure_started()
+        info = conn.info
+        info.node = self.bus.node
+        # Moderators and the server's recorder are in at once; so is a party the court let
+        # in before whose connection dropped (it comes back on its own). Others wait.
+        back = info.participant_id is not None and self.bus.was_admitted(
+            info.session_id, info.participant_id
+        )
+        at_once = info.moderates or "record" in info.can or back
+        info.state = "admitted" if at_once else "waiting"
+        with self._lock:
+            self._local[info.peer_id] = conn
+        self.bus.add(info)
+        self.on_event(info, "joined", {})
+        welcome: dict[str, Any] = {
+            "type": "welcome",
+            "peer_id": info.peer_id,
+            "role": info.role,
+            "state": info.state,
+            "peers": [],
+            "ice_servers": ice_servers,
+        }
+        if info.state == "admitted":
+            # Recorded before anyone hears of it: what peers are told is already on file.
+            self.on_event(info, "admitted", {"by": "reconnect" if back else "role"})
+            others = self._admitted(info)
+            welcome["peers"] = [p.public() for p in others]
+            conn.send(welcome)
+            self.send_to(info.session_id, [p.peer_id for p in others],
+                         {"type": "peer-joined", "peer": info.public()})  # fmt: skip
+            for waiting in self.bus.peers(info.session_id):
+                if waiting.state == "waiting":
+                    conn.send(self._waiting_frame(waiting, kind))
+        else:
+            conn.send(welcome)
+            self.send_to(info.session_id, [m.peer_id for m in self._moderators(info.session_id)],
+                         self._waiting_frame(info, kind))  # fmt: skip
+
+    def depart(self, conn: Connection) -> None:
+        """The connection is gone: tell the room, keep the attendance record."""
+        info = conn.info
+        with self._lock:
+            if self._local.get(info.peer_id) is not conn:
+                return
+            del self._local[info.peer_id]
+        current = self.bus.peer(info.session_id, info.peer_id) or info
+        self.bus.remove(info.session_id, info.peer_id)
+        frame = {"type": "peer-left", "peer_id": info.peer_id}
+        if current.state == "admitted":
+            audience = self._admitted(current)
+        else:
+            audience = self._moderators(info.session_id)
+        self.send_to(info.session_id, [p.peer_id for p in audience], frame)
+        self.on_event(current, conn.departure, {})
+
+    def handle(self, conn: Connection, message: dict[str, Any], kind: str) -> None:
+        """Act on one frame from a peer."""
+        me = self.bus.peer(conn.info.session_id, conn.info.peer_id)
+        if me is None:
+            raise ProtocolError("not in the room")
+        kind_of = message.get("type")
+        if kind_of in RELAYED:
+            self._relay(me, message)
+        elif kind_of == "leave":
+            self._remember(me, False)  # leaving on purpose: coming back means asking again
+            conn.departure = "left"
+            conn.close(1000, "left")
+        elif kind_of == "ping":
+            conn.send({"type": "pong"})
+        elif kind_of in ("admit", "mute", "remove", "end", "move", "dismiss"):
+            if not me.moderates or me.state != "admitted":
+                raise ProtocolError(f"only the judge or mediator may {kind_of}")
+            getattr(self, f"_{kind_of}")(me, message, kind)
+        else:
+            raise ProtocolError(f"unknown frame type {kind_of!r}")
+
+    def _remember(self, info: PeerInfo, admitted: bool) -> None:
+        if info.participant_id is not None:
+            self.bus.remember_admitted(info.session_id, info.participant_id, admitted)
+
+    def _target(self, me: PeerInfo, message: dict[str, Any]) -> PeerInfo:
+        peer_id = message.get("peer_id")
+        target = self.bus.peer(me.session_id, peer_id) if isinstance(peer_id, str) else None
+        if target is None:
+            raise ProtocolError("no such peer in this room")
+        return target
+
+    def _relay(self, me: PeerInfo, message: dict[str, Any]) -> None:
+        if me.state != "admitted":
+            raise ProtocolError("wait until you are admitted")
+        to = message.get("to")
+        target = self.bus.peer(me.session_id, to) if isinstance(to, str) else None
+        if target is None or target.state != "admitted" or target.subroom != me.subroom:
+            raise ProtocolError("no such peer here")
+        if message["type"] in ("offer", "answer"):
+            sdp = message.get("sdp")
+            kinds = ("offer", "answer", "pranswer", "rollback")
+            if not (
+                isinstance(sdp, dict)
+                and isinstance(sdp.get("sdp"), str)
+                and sdp.get("type") in kinds
+            ):
+                raise ProtocolError("sdp must be {type, sdp}")
+            payload: dict[str, Any] = {"sdp": {"type": sdp["type"], "sdp": sdp["sdp"]}}
+        else:
+            candidate = message.get("candidate")
+            if not isinstance(candidate, dict | None):
+                raise ProtocolError("candidate must be an object")
+            payload = {"candidate": candidate}
+        frame = {"type": message["type"], "to": target.peer_id, "from": me.peer_id, **payload}
+        self.send_to(me.session_id, [target.peer_id], frame)
+
+    def _admit(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        target = self._target(me, message)
+        if target.state != "waiting":
+            raise ProtocolError("that peer is not waiting")
+        target.state, target.subroom = "admitted", me.subroom
+        self.bus.update(target)
+        self._remember(target, True)
+        self.on_event(target, "admitted", {"by": me.peer_id})
+        others = self._admitted(target)
+        self.send_to(me.session_id, [target.peer_id],
+                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
+        self.send_to(me.session_id, [p.peer_id for p in others],
+                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+
+    def _dismiss(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        """Send an admitted peer back to the waiting room (a witness who has testified)."""
+        target = self._target(me, message)
+        if target.state != "admitted" or target.moderates:
+            raise ProtocolError("only an admitted party can be sent back to wait")
+        others = self._admitted(target)
+        target.state = "waiting"
+        self.bus.update(target)
+        self._remember(target, False)
+        self.send_to(me.session_id, [target.peer_id], {"type": "dismissed"})
+        self.send_to(me.session_id, [p.peer_id for p in others],
+                     {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
+        self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id)],
+                     self._waiting_frame(target, kind))  # fmt: skip
+        self.on_event(target, "moved", {"to": "waiting", "by": me.peer_id})
+
+    def _mute(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        target = self._target(me, message)
+        media = message.get("media", "audio")
+        if media not in ("audio", "video"):
+            raise ProtocolError("media is audio or video")
+        self.send_to(me.session_id, [target.peer_id],
+                     {"type": "mute", "media": media, "by": me.peer_id})  # fmt: skip
+
+    def _remove(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        target = self._target(me, message)
+        self._remember(target, False)
+        self.bus.publish(
+            me.session_id,
+            {"kind": "close", "peer_ids": [target.peer_id], "code": 4403,
+             "reason": "removed by the court", "departure": "removed"},
+        )  # fmt: skip
+
+    def _end(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        self.on_event(me, "ended", {})
+        self.broadcast(me.session_id, {"type": "ended", "by": me.peer_id})
+        self.close_room(me.session_id, 1000, "the session has ended", "ended")
+
+    def _move(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+        """Mediation caucus (背对背): move a peer to a sub-room or back to ``main``."""
+        if kind != "mediation":
+            raise ProtocolError("sub-rooms exist only in mediation")
+        subroom = message.get("subroom")
+        if not isinstance(subroom, str) or not SUBROOM.match(subroom):
+            raise ProtocolError("subroom must be 1–32 of a-z, 0-9 and -")
+        target = self._target(me, message)
+        if target.state != "admitted" or target.subroom == subroom:
+            return
+        old = self._admitted(target)
+        target.subroom = subroom
+        self.bus.update(target)
+        new = self._admitted(target)
+        self.send_to(me.session_id, [p.peer_id for p in old],
+                     {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
+        self.send_to(
+            me.session_id,
+            [target.peer_id],
+            {"type": "moved", "subroom": subroom, "peers": [p.public() for p in new]},
+        )
+        self.send_to(me.session_id, [p.peer_id for p in new],
+                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self.on_event(target, "moved", {"to": subroom, "by": me.peer_id})

@@ -1,0 +1,64 @@
+"""The rooms' part of the staff's session page: join links with QR codes, attendance."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from hearings.courts.models import Staff
+from hearings.errors import HearingsError
+from hearings.extensions import db
+from hearings.i18n import gettext as _
+from hearings.rooms import services
+from hearings.scheduling.access import load_session
+from hearings.scheduling.models import Session
+
+staff_pages = Blueprint("room_pages", __name__)
+
+
+def session_panel(session: Session, staff: Staff) -> Markup:
+    """Enter the room, hand out links, and see who attended."""
+    return Markup(
+        render_template(
+            "rooms_panel.html",
+            session=session,
+            attendance=services.attendance(staff, session),
+            takes_part=any(p.staff_id == staff.id for p in session.active_participants),
+        )
+    )
+
+
+@staff_pages.post("/sessions/<int:session_id>/links")
+@login_required
+def links_page(session_id: int) -> str | Response:
+    """Issue each participant's personal link: copy it or show its QR code."""
+    session = load_session(session_id)
+    try:
+        links = services.issue_links(current_user, session)
+        db.session.commit()
+    except HearingsError as error:
+        db.session.rollback()
+        flash(error.detail)
+        return redirect(url_for("scheduling.session_page", session_id=session_id))
+    for link in links:
+        link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=3))
+    return render_template("rooms_links.html", session=session, links=links)
+
+
+@staff_pages.post("/sessions/<int:session_id>/enter")
+@login_required
+def enter(session_id: int) -> Response:
+    """Go into the room as oneself (the judge, clerk or mediator of the session)."""
+    session = load_session(session_id)
+    try:
+        token = services.own_token(current_user, session)
+        db.session.commit()
+    except HearingsError as error:
+        db.session.rollback()
+        flash(error.detail or _("无法进入。"))
+        return redirect(url_for("scheduling.session_page", session_id=session_id))
+    # A path on this site, whichever address the staff member reached it by.
+    return redirect(url_for("rooms.join", token=token))

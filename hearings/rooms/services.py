@@ -1,0 +1,107 @@
+"""Join links for a session, attendance as evidence, and the room's effect on the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from hearings.courts.models import Staff
+from hearings.errors import Conflict
+from hearings.extensions import db
+from hearings.rooms.bus import PeerInfo
+from hearings.rooms.models import AttendanceEvent
+from hearings.rooms.tokens import RECORDER_ROLE, issue_room_token, join_url
+from hearings.scheduling.access import require_session_access
+from hearings.scheduling.models import Participant, Session
+from hearings.scheduling.services import OPEN_STATUSES, advance_status
+from hearings.timekeeping import isoformat, utcnow
+
+
+def issue_links(actor: Staff, session: Session) -> list[dict[str, Any]]:
+    """A personal join link for every active participant of the session."""
+    require_session_access(actor, session, "issue join links for")
+    if session.status not in OPEN_STATUSES:
+        raise Conflict(f"Session {session.id} is {session.status}: no links are issued.")
+    links = []
+    for participant in session.active_participants:
+        token, link = issue_room_token(participant, actor)
+        links.append(
+            {
+                "participant_id": participant.id,
+                "name": participant.display_name,
+                "role": participant.role,
+                "url": join_url(token),
+                "expires_at": isoformat(link.expires_at),
+            }
+        )
+    return links
+
+
+def record_attendance(info: PeerInfo, event: str, detail: dict[str, Any]) -> None:
+    """Keep one attendance event and let the session follow its room; commits at once.
+
+    Runs on a WebSocket's thread: committing straight away keeps no transaction (and on
+    SQLite no write lock) open while the socket waits for its next frame.
+    """
+    db.session.add(
+        AttendanceEvent(
+            session_id=info.session_id,
+            participant_id=info.participant_id,
+            peer_id=info.peer_id,
+            name=info.name,
+            role=info.role,
+            event=event,
+            at=utcnow(),
+            detail=detail,
+        )
+    )
+    session = db.session.get(Session, info.session_id)
+    if session is not None and info.role != RECORDER_ROLE:
+        actor = _staff_of(info)
+        if event == "admitted" and info.moderates:
+            advance_status(session, "open", actor)
+        elif event == "admitted":
+            advance_status(session, "in_progress", actor)
+        elif event == "ended":
+            advance_status(session, "completed", actor)
+    db.session.commit()
+
+
+def _staff_of(info: PeerInfo) -> Staff | None:
+    participant = db.session.get(Participant, info.participant_id) if info.participant_id else None
+    return participant.staff if participant is not None else None
+
+
+def attendance(actor: Staff, session: Session) -> list[dict[str, Any]]:
+    """Who joined, was admitted, left, was removed or dropped, and when."""
+    require_session_access(actor, session, "read the attendance of")
+    events = db.session.scalars(
+        sa.select(AttendanceEvent)
+        .where(AttendanceEvent.session_id == session.id)
+        .order_by(AttendanceEvent.at, AttendanceEvent.id)
+    )
+    return [
+        {
+            "participant_id": e.participant_id,
+            "peer_id": e.peer_id,
+            "name": e.name,
+            "role": e.role,
+            "event": e.event,
+            "at": isoformat(e.at),
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+
+
+def own_token(actor: Staff, session: Session) -> str:
+    """A room token for the staff member's own place in the session (to enter the room)."""
+    require_session_access(actor, session, "enter")
+    mine = next((p for p in session.active_participants if p.staff_id == actor.id), None)
+    if mine is None:
+        raise Conflict("You are not a participant of this session.")
+    if session.status not in OPEN_STATUSES:
+        raise Conflict(f"Session {session.id} is {session.status}.")
+    token, _ = issue_room_token(mine, actor)
+    return token

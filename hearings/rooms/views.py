@@ -1,0 +1,154 @@
+"""Join links and attendance (API), the join page, and the signaling WebSocket."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, render_template, request
+from flask_sock import ConnectionClosed
+from spectree import Response
+
+from hearings.courts.auth import staff_required
+from hearings.extensions import db, sock, spec
+from hearings.rooms import services
+from hearings.rooms.bus import PeerInfo
+from hearings.rooms.hub import Connection, Hub, ProtocolError, finish, send_close
+from hearings.rooms.ice import ice_servers
+from hearings.rooms.tokens import RoomRefusal, verify_room_token
+from hearings.scheduling.access import load_session
+from hearings.scheduling.schemas import Problem
+from hearings.timekeeping import isoformat
+
+api = Blueprint("rooms_api", __name__)
+pages = Blueprint("rooms", __name__)
+
+#: Frames larger than this close the socket with 4413.
+MAX_FRAME = 64 * 1024
+ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem}
+
+
+def hub() -> Hub:
+    """This process's signaling hub."""
+    return current_app.extensions["hearings.hub"]
+
+
+@api.post("/sessions/<int:session_id>/links")
+@staff_required
+@spec.validate(resp=Response(**ERRORS))
+def create_links(session_id: int):
+    """Personal join links for every participant of a session."""
+    links = services.issue_links(g.staff, load_session(session_id))
+    db.session.commit()
+    return {"items": links}, 201
+
+
+@api.get("/sessions/<int:session_id>/attendance")
+@staff_required
+@spec.validate(resp=Response(**ERRORS))
+def attendance(session_id: int):
+    """Who joined and left the session's room, and when."""
+    return {"items": services.attendance(g.staff, load_session(session_id))}
+
+
+@pages.get("/join/<token>")
+def join(token: str):
+    """The join page of one participant (the token is theirs alone)."""
+    try:
+        admission = verify_room_token(token, enforce_window=False)
+        if admission.participant is None:
+            raise RoomRefusal(4403, "this token is not a join link")
+    except RoomRefusal as refusal:
+        return render_template("join_refused.html", reason=refusal.reason), 403
+    session, participant = admission.session, admission.participant
+    return render_template(
+        "join.html",
+        session=session,
+        participant=participant,
+        in_window=admission.in_window,
+        opens_at=isoformat(admission.opens),
+        court=session.host_court,
+        # This participant's own (minted) TURN credentials, for the pre-join network check.
+        ice_servers=ice_servers(f"p{participant.id}"),
+    )
+
+
+def _origin_allowed() -> bool:
+    """Browsers send Origin: it must be this site. Non-browser peers send none."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    site = urlsplit(current_app.config["SITE_URL"])
+    allowed = {f"{site.scheme}://{site.netloc}", f"{request.scheme}://{request.host}"}
+    return origin.rstrip("/") in allowed
+
+
+def _first_frame(ws: Any) -> dict[str, Any]:
+    raw = ws.receive(timeout=current_app.config["ROOM_JOIN_TIMEOUT"])
+    if raw is None:
+        raise RoomRefusal(4401, "send a join frame first")
+    if len(raw) > MAX_FRAME:
+        raise RoomRefusal(4413, "frame too large")
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        raise RoomRefusal(4401, "the join frame is not JSON") from None
+    if not isinstance(message, dict) or message.get("type") != "join":
+        raise RoomRefusal(4401, "the first frame must be a join")
+    return message
+
+
+@sock.route("/ws/rooms/<int:session_id>", bp=pages)
+def room_socket(ws: Any, session_id: int) -> None:
+    """Signaling for one room: join handshake, then relay and moderation until close."""
+    config = current_app.config
+    try:
+        if not _origin_allowed():
+            raise RoomRefusal(4403, "cross-site connection refused")
+        admission = verify_room_token(_first_frame(ws).get("token"), session_id)
+    except RoomRefusal as refusal:
+        db.session.rollback()
+        send_close(ws, refusal.code, refusal.reason)
+        finish(ws)
+        return
+    participant, kind = admission.participant, admission.session.kind
+    info = PeerInfo(
+        peer_id=secrets.token_urlsafe(9),
+        session_id=session_id,
+        participant_id=participant.id if participant is not None else None,
+        name=admission.claims["name"],
+        role=admission.claims["role"],
+        can=list(admission.claims["can"]),
+    )
+    servers = ice_servers(f"p{info.participant_id}" if participant else "recorder")
+    db.session.commit()  # end the read: nothing stays open while the socket waits
+    conn = Connection(ws, info, config["ROOM_FRAME_RATE"], config["ROOM_FRAME_BURST"])
+    room = hub()
+    try:
+        room.join(conn, kind, servers)
+        while not conn.closed.is_set():
+            raw = ws.receive(timeout=1.0)
+            if raw is None:
+                continue
+            if len(raw) > MAX_FRAME:
+                conn.close(4413, "frame too large")
+                break
+            if not conn.allow_frame():
+                conn.close(4429, "too many frames")
+                break
+            try:
+                message = json.loads(raw)
+                if not isinstance(message, dict):
+                    raise ProtocolError("a frame is a JSON object")
+                room.handle(conn, message, kind)
+            except ValueError:
+                conn.send({"type": "error", "error": "malformed JSON"})
+            except ProtocolError as error:
+                conn.send({"type": "error", "error": str(error)})
+    except ConnectionClosed:
+        pass
+    finally:
+        room.depart(conn)
+        finish(ws)

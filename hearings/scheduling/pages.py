@@ -1,0 +1,255 @@
+"""The staff's pages: the week desk, the booking form with the slot finder, a session."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from hearings.courts.calendar import load_calendars
+from hearings.courts.models import Room, Staff
+from hearings.courts.services import list_courts, list_rooms, search_directory
+from hearings.errors import HearingsError
+from hearings.extensions import db
+from hearings.i18n import gettext as _
+from hearings.scheduling import labels, services
+from hearings.scheduling.access import (
+    load_session,
+    require_session_access,
+    visible_sessions_clause,
+)
+from hearings.scheduling.availability import find_free_slots
+from hearings.scheduling.conflicts import room_resource, staff_resource
+from hearings.scheduling.models import AuditEvent, Session
+from hearings.scheduling.panels import render_panels
+from hearings.scheduling.schemas import SessionIn, SessionPatch
+from hearings.timekeeping import COURT_TZ, isoformat, local, utcnow
+
+pages = Blueprint("scheduling", __name__)
+
+STAFF_ROWS, OUTSIDE_ROWS = 5, 4
+DURATIONS = (30, 45, 60, 90, 120, 180, 240)
+
+
+@pages.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"labels": labels}
+
+
+@pages.get("/")
+@login_required
+def desk() -> str:
+    """The staff desk: a week of sessions of my court and of those I take part in."""
+    today = local(utcnow()).date()
+    try:
+        anchor = (
+            date.fromisoformat(request.args.get("week", "")) if request.args.get("week") else today
+        )
+    except ValueError:
+        anchor = today
+    monday = anchor - timedelta(days=anchor.weekday())
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=COURT_TZ)
+    sessions = db.session.scalars(
+        sa.select(Session)
+        .where(
+            visible_sessions_clause(current_user),
+            Session.starts_at >= start,
+            Session.starts_at < start + timedelta(days=7),
+        )
+        .order_by(Session.starts_at)
+    ).all()
+    days = [monday + timedelta(days=n) for n in range(7)]
+    by_day: dict[date, list[Session]] = {d: [] for d in days}
+    for s in sessions:
+        by_day[local(s.starts_at).date()].append(s)
+    calendars = load_calendars(["luoyang", "luohe"])
+    closed = {d: {c: cal.closed_reason(d) for c, cal in calendars.items()} for d in days}
+    return render_template(
+        "desk.html",
+        staff=current_user,
+        days=days,
+        by_day=by_day,
+        closed=closed,
+        today=today,
+        previous=(monday - timedelta(days=7)).isoformat(),
+        following=(monday + timedelta(days=7)).isoformat(),
+    )
+
+
+def _form_people(form: Any) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = []
+    for n in range(STAFF_ROWS):
+        staff_id = form.get(f"staff_id_{n}", "")
+        if staff_id.isdigit():
+            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": int(staff_id)})
+    for n in range(OUTSIDE_ROWS):
+        name = form.get(f"out_name_{n}", "").strip()
+        if not name:
+            continue
+        person: dict[str, Any] = {"role": form.get(f"out_role_{n}", "party"), "name": name}
+        for field in ("side", "phone", "email", "court"):
+            value = form.get(f"out_{field}_{n}", "").strip()
+            if value:
+                person[field] = value
+        people.append(person)
+    return people
+
+
+def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
+    data: dict[str, Any] = {
+        "kind": form.get("kind", ""),
+        "title": form.get("title", ""),
+        "case_number": form.get("case_number") or None,
+        "host_court": form.get("host_court", ""),
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
+        "room_ids": [int(r) for r in form.getlist("room_ids") if r.isdigit()],
+        "participants": _form_people(form),
+        "outside_hours_reason": form.get("outside_hours_reason") or None,
+        "short_notice_reason": form.get("short_notice_reason") or None,
+    }
+    return SessionIn.model_validate(data)
+
+
+def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
+    people = _form_people(form)
+    staff_ids = [p["staff_id"] for p in people if "staff_id" in p]
+    room_ids = [int(r) for r in form.getlist("room_ids") if r.isdigit()]
+    staff = db.session.scalars(sa.select(Staff).where(Staff.id.in_(staff_ids))).all()
+    rooms = db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))).all()
+    courts = (
+        {form.get("host_court", "")} | {s.court_id for s in staff} | {r.court_id for r in rooms}
+    )
+    calendars = [c for c in load_calendars(courts - {""}).values() if c.timetables]
+    now = utcnow()
+    try:
+        day = date.fromisoformat(form.get("search_from", ""))
+        start = max(now, datetime.combine(day, datetime.min.time(), tzinfo=COURT_TZ))
+    except ValueError:
+        start = now
+    resources = [staff_resource(i) for i in staff_ids] + [room_resource(i) for i in room_ids]
+    return find_free_slots(calendars, resources, timedelta(minutes=minutes), start,
+                           start + timedelta(days=30), 8)  # fmt: skip
+
+
+def _form_context(form: Any) -> dict[str, Any]:
+    staff = search_directory(None, None, None)
+    rooms = list_rooms(None)
+    courts = list_courts()
+    return {
+        "form": form, "staff": staff, "rooms": rooms, "courts": courts,
+        "staff_rows": STAFF_ROWS, "outside_rows": OUTSIDE_ROWS, "durations": DURATIONS,
+        "today": local(utcnow()).date().isoformat(),
+    }  # fmt: skip
+
+
+@pages.route("/sessions/new", methods=["GET", "POST"])
+@login_required
+def new_session() -> str | Response | tuple[str, int]:
+    """The booking form: pick people and a duration, find the earliest free slots, book one."""
+    form = request.form if request.method == "POST" else request.args
+    context = _form_context(form)
+    if request.method == "GET":
+        return render_template("booking.html", **context)
+    try:
+        minutes = int(form.get("duration", "60"))
+    except ValueError:
+        minutes = 60
+    action = form.get("action", "find")
+    try:
+        if action == "find":
+            context["slots"] = _slots(form, minutes)
+            if not context["slots"]:
+                context["problems"] = [_("三十天内没有共同的空闲时间。")]
+            return render_template("booking.html", **context)
+        chosen = form.get("slot") or form.get("starts_at", "")
+        starts = datetime.fromisoformat(chosen)
+        if starts.tzinfo is None:
+            starts = starts.replace(tzinfo=COURT_TZ)
+        session = services.book_session(current_user, _booking_request(form, starts, minutes))
+        db.session.commit()
+    except ValidationError as error:
+        context["problems"] = [
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+        ]
+        return render_template("booking.html", **context), 422
+    except ValueError:
+        context["problems"] = [_("请选择一个时间。")]
+        return render_template("booking.html", **context), 422
+    except HearingsError as error:
+        db.session.rollback()
+        context["problems"] = [error.detail]
+        context["conflicts"] = error.extra.get("conflicts", [])
+        return render_template("booking.html", **context), error.status
+    flash(_("已预约。"), "ok")
+    return redirect(url_for("scheduling.session_page", session_id=session.id))
+
+
+@pages.get("/sessions/<int:session_id>")
+@login_required
+def session_page(session_id: int) -> str:
+    """One session: who, when, where, its links, invites and history; reschedule or cancel."""
+    session = load_session(session_id)
+    require_session_access(current_user, session, "view")
+    history = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.session_id == session.id).order_by(AuditEvent.id)
+    ).all()
+    return render_template(
+        "session.html",
+        session=session,
+        panels=render_panels(session, current_user),
+        history=history,
+        durations=DURATIONS,
+        minutes=int((session.ends_at - session.starts_at).total_seconds() // 60),
+        starts_local=local(session.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        isoformat=isoformat,
+    )
+
+
+@pages.post("/sessions/<int:session_id>/reschedule")
+@login_required
+def reschedule(session_id: int) -> Response:
+    """Move a session (same rules as a booking)."""
+    session = load_session(session_id)
+    try:
+        starts = datetime.fromisoformat(request.form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
+        minutes = int(request.form.get("duration", "60"))
+        patch = SessionPatch(
+            starts_at=starts.isoformat(),
+            ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
+            outside_hours_reason=request.form.get("outside_hours_reason") or None,
+            short_notice_reason=request.form.get("short_notice_reason") or None,
+        )
+        services.update_session(current_user, session, patch)
+        db.session.commit()
+        flash(_("已改期。"), "ok")
+    except (ValueError, ValidationError):
+        flash(_("请填写有效的时间。"))
+    except HearingsError as error:
+        db.session.rollback()
+        flash(error.detail)
+    return redirect(url_for("scheduling.session_page", session_id=session_id))
+
+
+@pages.post("/sessions/<int:session_id>/cancel")
+@login_required
+def cancel(session_id: int) -> Response:
+    """Cancel a session with a reason."""
+    session = load_session(session_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash(_("取消须填写理由。"))
+    else:
+        try:
+            services.cancel_session(current_user, session, reason[:500], "occurrence")
+            db.session.commit()
+            flash(_("已取消。"), "ok")
+        except HearingsError as error:
+            db.session.rollback()
+            flash(error.detail)
+    return redirect(url_for("scheduling.session_page", session_id=session_id))
