@@ -237,11 +237,11 @@ async def drive(run: Run, booked: list[tuple[int, list[str]]], args: Any, pid: i
     await settle(lambda: run.warm, warm, quiet=10)
     run.since, before, cpu = time.perf_counter_ns(), proc_status(pid), time.process_time()
     out["sent"] = await relay_load(run.held, args.rate, args.seconds)
-    wall = (time.perf_counter_ns() - run.since) / 1e9
+    wall, after = (time.perf_counter_ns() - run.since) / 1e9, proc_status(pid)
+    out["server_cpu"] = (after["cpu"] - before["cpu"]) / wall * 100  # while sending
+    out["client_cpu"] = (time.process_time() - cpu) / wall * 100
     await settle(lambda: len(run.latencies), out["sent"])
     out["loaded"] = proc_status(pid)
-    out["server_cpu"] = (out["loaded"]["cpu"] - before["cpu"]) / wall * 100
-    out["client_cpu"] = (time.process_time() - cpu) / wall * 100
     for peer in run.opened:
         peer.ws.transport.abort()
     lat = sorted(run.latencies) or [0]

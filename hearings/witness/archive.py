@@ -1,0 +1,224 @@
+"""The sealed record: manifest and signature, access with custody, retention and legal hold."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+
+from hearings.courts.models import Staff
+from hearings.errors import Conflict, Forbidden, NotFound
+from hearings.extensions import db
+from hearings.scheduling.models import Session
+from hearings.timekeeping import isoformat, utcnow
+from hearings.witness import custody, script
+from hearings.witness.access import involved_courts
+from hearings.witness.manifest import (
+    CUSTODY_FILE,
+    VERSION,
+    file_sha256,
+    key_id,
+    public_bytes,
+    sign,
+    signing_key,
+    write_files,
+)
+from hearings.witness.models import IdentityCheck, Recording, Segment
+from hearings.witness.verify import segment_faults, verify_sealed
+
+DEFAULT_RETENTION_YEARS = 30
+
+
+def retention_years(court_id: str) -> int:
+    """Years a court keeps recordings (``RETENTION_YEARS``: ``30`` or ``luoyang=30,…``)."""
+    text = str(current_app.config.get("RETENTION_YEARS") or DEFAULT_RETENTION_YEARS)
+    if "=" not in text:
+        return int(text)
+    for item in text.split(","):
+        court, _, years = item.partition("=")
+        if court.strip() == court_id:
+            return int(years)
+    return DEFAULT_RETENTION_YEARS
+
+
+def retention_end(court_id: str, start: datetime) -> datetime:
+    """When a recording started at ``start`` may be deleted."""
+    return start + relativedelta(years=retention_years(court_id))
+
+
+def salvage(recording: Recording, segment: Segment, folder: Path, reason: str) -> None:
+    """Hash what a crashed recorder left of its open segment and log it as partial."""
+    path = folder / segment.filename
+    if path.is_file():
+        segment.sha256, segment.bytes = file_sha256(path)
+        segment.status = "partial"
+    else:
+        segment.status = "lost"
+    segment.ended_at = utcnow()
+    custody.append(recording, "salvaged", None, n=segment.n, file=segment.filename,
+                   status=segment.status, sha256=segment.sha256, bytes=segment.bytes,
+                   reason=reason)  # fmt: skip
+
+
+def segment_entry(segment: Segment) -> dict[str, Any]:
+    """A segment as the manifest and the API list it."""
+    return {
+        "n": segment.n, "file": segment.filename, "sha256": segment.sha256,
+        "bytes": segment.bytes, "status": segment.status,
+        "started_at": isoformat(segment.started_at), "ended_at": isoformat(segment.ended_at),
+        "streams": segment.streams,
+    }  # fmt: skip
+
+
+def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> dict[str, Any]:
+    """Everything the record must prove, in one document to sign."""
+    checks = db.session.scalars(
+        sa.select(IdentityCheck)
+        .where(IdentityCheck.session_id == session.id)
+        .order_by(IdentityCheck.id)
+    )
+    log = custody.entries(recording.id)
+    public = signing_key().public_key()
+    return {
+        "version": VERSION,
+        "recording_id": recording.id,
+        "session": {
+            "id": session.id, "kind": session.kind, "title": session.title,
+            "case_number": session.case_number, "host_court": session.host_court_id,
+            "starts_at": isoformat(session.starts_at), "ends_at": isoformat(session.ends_at),
+        },
+        "participants": [
+            {"id": p.id, "role": p.role, "name": p.display_name, "court": p.court_id}
+            for p in session.participants
+        ],
+        "identity_checks": [
+            {"participant_id": c.participant_id, "name": c.name,
+             "masked_id_number": c.masked_id_number, "method": c.method,
+             "face_confirmed": c.face_confirmed, "checked_by": c.checked_by_id,
+             "checked_at": isoformat(c.checked_at)}
+            for c in checks
+        ],
+        "powers": recording.powers,
+        "script": [mark_entry(m) for m in recording.marks],
+        "script_complete": script.is_complete(
+            recording.powers, [script.Done(m.step, m.power) for m in recording.marks]
+        ),
+        "segments": [segment_entry(s) for s in recording.segments],
+        "started_at": isoformat(recording.started_at),
+        "stopped_at": isoformat(recording.stopped_at),
+        "stop_reason": recording.stop_reason,
+        "sealed_by": sealed_by.id,
+        "custody_head": {"seq": log[-1].seq, "hash": log[-1].hash} if log else None,
+        "key_id": key_id(public),
+        "public_key": base64.b64encode(public_bytes(public)).decode(),
+    }  # fmt: skip
+
+
+def mark_entry(mark: Any) -> dict[str, Any]:
+    """A script mark with its place in the recording."""
+    return {
+        "step": mark.step, "power": mark.power, "at": isoformat(mark.at),
+        "elapsed_seconds": mark.elapsed_seconds, "segment_n": mark.segment_n,
+        "segment_offset_seconds": mark.segment_offset_seconds, "by": mark.by_id,
+    }  # fmt: skip
+
+
+def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> None:
+    """Sign the manifest, log the seal, and write the evidence package beside the segments."""
+    manifest = build_manifest(recording, session, actor)
+    signature = sign(manifest, signing_key())
+    recording.manifest = custody.canonical(manifest).decode()
+    recording.signature = signature
+    recording.sealed_at = utcnow()
+    manifest_hash = file_sha256_bytes(recording.manifest.encode())
+    custody.append(recording, "sealed", actor.id, manifest_sha256=manifest_hash,
+                   key_id=manifest["key_id"], signature=signature)  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    write_files(folder, manifest, signature, custody.export(recording.id))
+
+
+def file_sha256_bytes(data: bytes) -> str:
+    """SHA-256 of bytes, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def log_access(recording: Recording, actor: Staff, action: str, **detail: Any) -> None:
+    """Every access enters the custody log (and the folder's copy of it, once sealed)."""
+    custody.append(recording, action, actor.id, **detail)
+    folder = recording_folder(recording)
+    if recording.manifest is not None and folder.is_dir():
+        lines = [json.dumps(e, ensure_ascii=False, sort_keys=True)
+                 for e in custody.export(recording.id)]  # fmt: skip
+        (folder / CUSTODY_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def recording_folder(recording: Recording) -> Path:
+    """The folder of a recording's files."""
+    root = current_app.config.get("RECORDINGS_PATH")
+    return Path(root or Path(current_app.instance_path) / "recordings") / recording.folder
+
+
+def segment_file(recording: Recording, n: int) -> Path:
+    """The file of segment ``n`` (404 if unknown or gone)."""
+    segment = next((s for s in recording.segments if s.n == n), None)
+    if segment is None or segment.status == "open":
+        raise NotFound(f"Recording {recording.id} has no finished segment {n}.")
+    path = recording_folder(recording) / segment.filename
+    if recording.status == "deleted" or not path.is_file():
+        raise NotFound(f"Segment {n} of recording {recording.id} is not on file.")
+    return path
+
+
+def verify(recording: Recording) -> dict[str, Any]:
+    """Re-hash every segment, check the custody chain and the signature: ``{ok, faults}``."""
+    folder = recording_folder(recording)
+    log = custody.export(recording.id)
+    public = signing_key().public_key()
+    if recording.manifest is None:
+        listed = [segment_entry(s) for s in recording.segments if s.status != "open"]
+        faults = segment_faults(folder, listed) + custody.chain_faults(log)
+        return {"ok": not faults, "faults": faults, "sealed": False}
+    manifest = json.loads(recording.manifest)
+    faults = verify_sealed(folder, manifest, recording.signature, log, public)
+    return {"ok": not faults, "faults": faults, "sealed": True}
+
+
+def set_legal_hold(
+    actor: Staff, recording: Recording, session: Session, reason: str | None
+) -> None:
+    """Place (with a reason) or lift (None) a legal hold: admins of the involved courts."""
+    if not (actor.is_admin and actor.court_id in involved_courts(session)):
+        raise Forbidden("Only an admin of an involved court places or lifts a legal hold.")
+    recording.legal_hold, recording.legal_hold_reason = reason is not None, reason
+    custody.append(recording, "hold_placed" if reason else "hold_lifted", actor.id, reason=reason)
+
+
+def delete_recording(actor: Staff, recording: Recording, session: Session) -> None:
+    """Delete the files once retention has run out and no hold applies; the log stays."""
+    if not (actor.is_admin and actor.court_id in involved_courts(session)):
+        raise Forbidden("Only an admin of an involved court deletes recordings.")
+    if recording.status == "deleted":
+        raise Conflict(f"Recording {recording.id} is deleted already.")
+    if recording.legal_hold:
+        raise Conflict(
+            f"Recording {recording.id} is under legal hold: {recording.legal_hold_reason}"
+        )
+    if utcnow() < recording.retain_until:
+        raise Conflict(
+            f"Recording {recording.id} is kept until {isoformat(recording.retain_until)} "
+            "(retention); it can't be deleted before.",
+            retain_until=isoformat(recording.retain_until),
+        )
+    if recording.status != "sealed":
+        raise Conflict("Only a sealed recording can be deleted.")
+    shutil.rmtree(recording_folder(recording), ignore_errors=True)
+    recording.status, recording.deleted_at = "deleted", utcnow()
+    custody.append(recording, "deleted", actor.id)

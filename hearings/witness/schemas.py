@@ -1,0 +1,46 @@
+"""The witness API's request shapes (pydantic; they also feed the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from hearings.scheduling.schemas import Id, Name, Reason, Strict
+
+Power = Literal[
+    "general", "admit_claims", "waive_claims", "change_claims", "settle", "counterclaim", "appeal"
+]
+Step = Literal["undertaking", "power", "agent_accepts", "attestation"]
+
+
+class IdentityCheckIn(Strict):
+    participant_id: Id
+    name: Name
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+    #: ``visual``: the ID card shown on camera; or another method the court uses.
+    method: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+    #: The officer confirms the face on camera matches the card.
+    face_confirmed: bool = True
+
+
+class RecordingIn(Strict):
+    #: ``["general"]`` or the special authorities granted (民诉法 Art. 62).
+    powers: Annotated[
+        list[Power], Field(min_length=1, max_length=7, default_factory=lambda: ["general"])
+    ]
+
+
+class StepIn(Strict):
+    step: Step
+    power: Power | None = None
+    note: Reason | None = None
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class StopIn(Strict):
+    #: Required when the script is not complete.
+    reason: Reason | None = None

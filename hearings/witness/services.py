@@ -1,0 +1,333 @@
+"""The witnessing: identity checks, the recording's life, the script, and sealing."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from hearings.courts.models import Staff
+from hearings.errors import Conflict, NotFound, RuleViolation
+from hearings.extensions import db
+from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
+from hearings.scheduling.models import Participant, Session
+from hearings.timekeeping import utcnow
+from hearings.witness import custody, script
+from hearings.witness.access import require_officer
+from hearings.witness.archive import retention_end, salvage, seal
+from hearings.witness.identity import (
+    IdentityError,
+    encrypt_id_number,
+    mask_id_number,
+    normalize_id_number,
+)
+from hearings.witness.manifest import file_sha256
+from hearings.witness.models import IdentityCheck, Recording, ScriptMark, Segment
+from hearings.witness.recorders import Recorders
+
+ACTIVE = ("recording", "paused", "interrupted")
+
+
+def recordings_root() -> Path:
+    """Where segment files go: ``RECORDINGS_PATH`` or ``<instance>/recordings``."""
+    configured = current_app.config.get("RECORDINGS_PATH")
+    return Path(configured or Path(current_app.instance_path) / "recordings")
+
+
+def recorders() -> Recorders:
+    """This process's recorders."""
+    return current_app.extensions["hearings.recorders"]
+
+
+def announce(session_id: int, state: str, **detail: Any) -> None:
+    """Tell the room (contract: ``{"type": "recording", "state": …}``)."""
+    current_app.extensions["hearings.hub"].announce_recording(session_id, state, **detail)
+
+
+def load_recording(recording_id: int) -> Recording:
+    """The recording with that id, or 404."""
+    recording = db.session.get(Recording, recording_id)
+    if recording is None:
+        raise NotFound(f"There is no recording {recording_id}.")
+    return recording
+
+
+def _witness_session(session: Session) -> None:
+    if session.kind != "witness":
+        raise RuleViolation(f"Session {session.id} is a {session.kind}, not a witnessing.")
+
+
+def record_identity_check(
+    actor: Staff,
+    session: Session,
+    participant_id: int,
+    name: str,
+    id_number: str,
+    method: str,
+    face_confirmed: bool,
+) -> IdentityCheck:
+    """The officer's identity check of a participant; the ID number is stored encrypted."""
+    require_officer(actor, session, f"check identities in session {session.id}")
+    _witness_session(session)
+    participant = next((p for p in session.active_participants if p.id == participant_id), None)
+    if participant is None:
+        raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+    try:
+        number = normalize_id_number(id_number)
+    except IdentityError as error:
+        raise RuleViolation(f"id_number: {error}", field="id_number") from None
+    if name.strip() != participant.display_name.strip():
+        raise RuleViolation(
+            f"The name on the card ({name}) is not the participant's ({participant.display_name}).",
+            field="name",
+        )
+    if not face_confirmed:
+        raise RuleViolation("The face on camera does not match the card: identity not confirmed.")
+    check = IdentityCheck(
+        session_id=session.id,
+        participant_id=participant.id,
+        name=name.strip(),
+        id_number_encrypted=encrypt_id_number(number, f"{session.id}:{participant.id}"),
+        masked_id_number=mask_id_number(number),
+        method=method,
+        face_confirmed=True,
+        checked_by_id=actor.id,
+        checked_at=utcnow(),
+    )
+    db.session.add(check)
+    return check
+
+
+def principal_check(session: Session) -> IdentityCheck | None:
+    """The latest identity check of the session's principal (this session, not another)."""
+    principal_ids = [p.id for p in session.active_participants if p.role == "principal"]
+    return db.session.scalar(
+        sa.select(IdentityCheck)
+        .where(
+            IdentityCheck.session_id == session.id,
+            IdentityCheck.participant_id.in_(principal_ids),
+        )
+        .order_by(IdentityCheck.id.desc())
+        .limit(1)
+    )
+
+
+def active_recording(session_id: int) -> Recording | None:
+    """The session's recording in progress (recording, paused or interrupted)."""
+    return db.session.scalar(
+        sa.select(Recording).where(Recording.session_id == session_id, Recording.status.in_(ACTIVE))
+    )
+
+
+def start_recording(actor: Staff, session: Session, powers: list[str]) -> Recording:
+    """Start the witnessing's recording: the principal's identity must be checked first."""
+    require_officer(actor, session, f"record session {session.id}")
+    _witness_session(session)
+    if session.status not in LIVE_STATUSES:
+        raise Conflict(f"Session {session.id} is {session.status}: nothing can be recorded.")
+    if active_recording(session.id) is not None:
+        raise Conflict(f"Session {session.id} is being recorded already.")
+    check = principal_check(session)
+    if check is None:
+        raise Conflict("Check the principal's identity in this session before recording.")
+    try:
+        granted = script.check_powers(powers)
+    except script.ScriptError as error:
+        raise RuleViolation(f"powers: {error}", field="powers") from None
+    now = utcnow()
+    recording = Recording(
+        session_id=session.id, status="recording", powers=granted, started_by_id=actor.id,
+        started_at=now, retain_until=retention_end(session.host_court_id, now),
+        folder=f"session-{session.id}/{secrets.token_hex(8)}",
+    )  # fmt: skip
+    db.session.add(recording)
+    db.session.flush()
+    custody.append(recording, "started", actor.id, powers=granted,
+                   identity_check_id=check.id, masked_id_number=check.masked_id_number)  # fmt: skip
+    return recording
+
+
+def launch_recorder(recording: Recording) -> None:
+    """After the commit: announce, and start the recorder peer (if enabled here)."""
+    announce(recording.session_id, "started", recording_id=recording.id)
+    config = current_app.config
+    if not config["RECORDER_ENABLED"]:
+        return
+    base = config["RECORDER_SIGNALING_URL"] or (
+        config["SITE_URL"].replace("https://", "wss://").replace("http://", "ws://")
+    )
+    first_n = 1 + max((s.n for s in recording.segments), default=0)
+    recorders().start(
+        recording.id, f"{base.rstrip('/')}/ws/rooms/{recording.session_id}",
+        recordings_root() / recording.folder, float(config["SEGMENT_SECONDS"]), first_n,
+    )  # fmt: skip
+
+
+def done_steps(recording: Recording) -> list[script.Done]:
+    """The script's steps done so far."""
+    return [script.Done(m.step, m.power) for m in recording.marks]
+
+
+def mark_step(
+    actor: Staff,
+    recording: Recording,
+    session: Session,
+    step: str,
+    power: str | None,
+    note: str | None,
+) -> ScriptMark:
+    """Mark the next step of the script at this moment of the recording."""
+    require_officer(actor, session, f"drive the witnessing of session {session.id}")
+    if recording.status != "recording":
+        raise Conflict(f"The recording is {recording.status}: steps are marked while recording.")
+    try:
+        script.advance(recording.powers, done_steps(recording), step, power)
+    except script.ScriptError as error:
+        raise Conflict(str(error), step=step) from None
+    now = utcnow()
+    position = recorders().position(recording.id) if recording.id in recorders().runs else None
+    n, offset, elapsed = position or (None, None, (now - recording.started_at).total_seconds())
+    mark = ScriptMark(
+        recording_id=recording.id, step=step, power=power, at=now, by_id=actor.id, note=note,
+        elapsed_seconds=round(elapsed, 3), segment_n=n,
+        segment_offset_seconds=None if offset is None else round(offset, 3),
+    )  # fmt: skip
+    db.session.add(mark)
+    recording.marks.append(mark)
+    custody.append(recording, "marked", actor.id, step=step, power=power,
+                   elapsed_seconds=mark.elapsed_seconds, segment_n=n)  # fmt: skip
+    return mark
+
+
+def pause_recording(actor: Staff, recording: Recording, session: Session, reason: str) -> None:
+    """Pause (every pause is logged with its reason); the open segment closes."""
+    require_officer(actor, session, f"pause the recording of session {session.id}")
+    if recording.status != "recording":
+        raise Conflict(f"The recording is {recording.status}, not recording.")
+    recording.status = "paused"
+    custody.append(recording, "paused", actor.id, reason=reason)
+    db.session.commit()  # the recorder reports its closed segment from another thread
+    if recording.id in recorders().runs:
+        recorders().pause(recording.id, True)
+    announce(recording.session_id, "paused", reason=reason)
+
+
+def resume_recording(actor: Staff, recording: Recording, session: Session) -> None:
+    """Resume a paused recording in a new segment."""
+    require_officer(actor, session, f"resume the recording of session {session.id}")
+    if recording.status != "paused":
+        raise Conflict(f"The recording is {recording.status}, not paused.")
+    recording.status = "recording"
+    custody.append(recording, "resumed", actor.id)
+    db.session.commit()
+    if recording.id in recorders().runs:
+        recorders().pause(recording.id, False)
+    announce(recording.session_id, "resumed")
+
+
+def stop_recording(
+    actor: Staff, recording: Recording, session: Session, reason: str | None
+) -> Recording:
+    """Stop and seal: the last segment closes, the manifest is signed, the folder written."""
+    require_officer(actor, session, f"stop the recording of session {session.id}")
+    if recording.status not in ACTIVE:
+        raise Conflict(f"The recording is {recording.status}.")
+    complete = script.is_complete(recording.powers, done_steps(recording))
+    if not complete and not reason:
+        raise RuleViolation(
+            "The script is not complete: give the reason for stopping (庭审录音录像规定 Art. 4).",
+            field="reason",
+        )
+    rid = recording.id
+    db.session.commit()  # release the database: the recorder reports its last segment
+    if rid in recorders().runs:
+        recorders().stop(rid)
+    db.session.expire_all()
+    recording = load_recording(rid)
+    folder = recordings_root() / recording.folder
+    for segment in recording.segments:
+        if segment.status == "open":  # its recorder is not in this process: salvage
+            salvage(recording, segment, folder, "the recording stopped without its recorder")
+    recording.status, recording.stopped_at, recording.stop_reason = "sealed", utcnow(), reason
+    custody.append(recording, "stopped", actor.id, reason=reason, script_complete=complete)
+    seal(recording, session, actor, folder)
+    announce(recording.session_id, "stopped", recording_id=rid)
+    return recording
+
+
+class RecorderReports:
+    """The recorder's reports, written from its loop's worker threads (own app context)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def token(self, recording_id: int) -> str | None:
+        """A fresh recorder token, or None if the recording or session is over."""
+        with self.app.app_context():
+            recording = db.session.get(Recording, recording_id)
+            session = db.session.get(Session, recording.session_id) if recording else None
+            if recording is None or session is None or recording.status not in ACTIVE:
+                return None
+            if session.status not in LIVE_STATUSES:
+                return None
+            token = issue_recorder_token(session)
+            db.session.commit()
+            return token
+
+    def segment_opened(self, rid: int, n: int, filename: str, streams: list[Any]) -> None:
+        """A new segment file is being written."""
+        with self.app.app_context():
+            db.session.add(Segment(recording_id=rid, n=n, filename=filename, status="open",
+                                   started_at=utcnow(), streams=streams))  # fmt: skip
+            db.session.commit()
+
+    def segment_closed(self, rid: int, n: int, filename: str, status: str) -> None:
+        """A segment was closed cleanly: hash it and log it."""
+        with self.app.app_context():
+            recording = db.session.get(Recording, rid)
+            segment = _segment(rid, n)
+            assert recording is not None and segment is not None
+            path = recordings_root() / recording.folder / filename
+            segment.sha256, segment.bytes = file_sha256(path)
+            segment.status, segment.ended_at = status, utcnow()
+            custody.append(recording, "recorded", None, n=n, file=filename,
+                           sha256=segment.sha256, bytes=segment.bytes)  # fmt: skip
+            db.session.commit()
+
+    def interrupted(self, rid: int, reason: str, open_n: int | None) -> None:
+        """The recorder ended unexpectedly: salvage its open segment, log the gap."""
+        with self.app.app_context():
+            recording = db.session.get(Recording, rid)
+            assert recording is not None
+            segment = _segment(rid, open_n) if open_n is not None else None
+            folder = recordings_root() / recording.folder
+            if segment is not None:
+                salvage(recording, segment, folder, reason)
+            if recording.status == "recording":
+                recording.status = "interrupted"
+            custody.append(recording, "interrupted", None, reason=reason, segment_n=open_n)
+            db.session.commit()
+            announce(recording.session_id, "interrupted", reason=reason)
+
+    def resumed(self, rid: int, n: int) -> None:
+        """The recorder rejoined and writes again, from segment ``n``."""
+        with self.app.app_context():
+            recording = db.session.get(Recording, rid)
+            assert recording is not None
+            if recording.status == "interrupted":
+                recording.status = "recording"
+            custody.append(recording, "resumed", None, segment_n=n, by="recorder")
+            db.session.commit()
+            announce(recording.session_id, "resumed")
+
+
+def _segment(rid: int, n: int) -> Segment | None:
+    return db.session.scalar(sa.select(Segment).where(Segment.recording_id == rid, Segment.n == n))
+
+
+def participant_of(session: Session, participant_id: int) -> Participant | None:
+    """An active participant of the session."""
+    return next((p for p in session.active_participants if p.id == participant_id), None)

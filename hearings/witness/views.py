@@ -1,0 +1,317 @@
+"""Identity checks, recordings, the script (API), and the printable witness record (见证笔录)."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, g, render_template, request
+from flask import Response as FileResponse
+from flask_login import current_user, login_required
+from spectree import Response
+
+from hearings.courts.auth import staff_from_bearer
+from hearings.errors import NotAuthenticated
+from hearings.extensions import db, spec
+from hearings.rooms.tokens import RoomRefusal, verify_room_token
+from hearings.scheduling.access import load_session
+from hearings.scheduling.models import Session
+from hearings.scheduling.schemas import Problem
+from hearings.timekeeping import isoformat
+from hearings.witness import archive, custody, script, services
+from hearings.witness.access import refuse, require_recording_access
+from hearings.witness.models import IdentityCheck, Recording
+from hearings.witness.schemas import IdentityCheckIn, ReasonIn, RecordingIn, StepIn, StopIn
+
+api = Blueprint("witness_api", __name__)
+pages = Blueprint("witness", __name__)
+
+ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem}
+CHANGE = {**ERRORS, "HTTP_422": Problem}
+
+
+def caller_required(view: Any) -> Any:
+    """A staff token (``g.staff``); a participant's room token is known, and refused (403)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization")
+        try:
+            g.staff = staff_from_bearer(header)
+        except NotAuthenticated:
+            _refuse_room_token((header or "").partition(" ")[2].strip(), kwargs)
+            raise
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _refuse_room_token(token: str, kwargs: dict[str, Any]) -> None:
+    try:
+        admission = verify_room_token(token, enforce_window=False)
+    except RoomRefusal:
+        return
+    db.session.rollback()
+    recording = (
+        db.session.get(Recording, kwargs["recording_id"]) if "recording_id" in kwargs else None
+    )
+    session = admission.session
+    what = f"access the recordings of session {session.id} as {admission.claims['role']}"
+    raise refuse(what, session, recording, participant=admission.participant)
+
+
+def dump_check(check: IdentityCheck) -> dict[str, Any]:
+    """An identity check as the API shows it (never the number itself)."""
+    return {
+        "id": check.id, "participant_id": check.participant_id, "name": check.name,
+        "masked_id_number": check.masked_id_number, "method": check.method,
+        "face_confirmed": check.face_confirmed, "checked_by": check.checked_by_id,
+        "checked_at": isoformat(check.checked_at),
+    }  # fmt: skip
+
+
+def dump_recording(recording: Recording, *, full: bool = False) -> dict[str, Any]:
+    """A recording: status, segments, script; with ``full`` its manifest and custody log."""
+    out: dict[str, Any] = {
+        "id": recording.id, "session_id": recording.session_id, "status": recording.status,
+        "powers": recording.powers, "started_at": isoformat(recording.started_at),
+        "stopped_at": isoformat(recording.stopped_at), "stop_reason": recording.stop_reason,
+        "sealed_at": isoformat(recording.sealed_at),
+        "retain_until": isoformat(recording.retain_until), "legal_hold": recording.legal_hold,
+        "legal_hold_reason": recording.legal_hold_reason,
+        "segments": [archive.segment_entry(s) for s in recording.segments],
+        "script": [archive.mark_entry(m) for m in recording.marks],
+    }  # fmt: skip
+    if full:
+        out["manifest"] = json.loads(recording.manifest) if recording.manifest else None
+        out["signature"] = recording.signature
+        out["custody"] = custody.export(recording.id)
+    return out
+
+
+def _session_of(recording: Recording) -> Session:
+    return load_session(recording.session_id)
+
+
+@api.post("/sessions/<int:session_id>/identity-checks")
+@caller_required
+@spec.validate(json=IdentityCheckIn, resp=Response(HTTP_201=None, **CHANGE))
+def create_identity_check(session_id: int, json: IdentityCheckIn):
+    """The officer records an identity check (GB 11643 checksum verified; number encrypted)."""
+    check = services.record_identity_check(
+        g.staff, load_session(session_id), json.participant_id, json.name, json.id_number,
+        json.method, json.face_confirmed,
+    )  # fmt: skip
+    db.session.commit()
+    return dump_check(check), 201
+
+
+@api.get("/sessions/<int:session_id>/identity-checks")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def list_identity_checks(session_id: int):
+    """The session's identity checks, masked."""
+    session = load_session(session_id)
+    services.require_officer(g.staff, session, f"read the identity checks of {session_id}")
+    checks = db.session.scalars(
+        sa.select(IdentityCheck)
+        .where(IdentityCheck.session_id == session_id)
+        .order_by(IdentityCheck.id)
+    )
+    return {"items": [dump_check(c) for c in checks]}
+
+
+@api.post("/sessions/<int:session_id>/recordings")
+@caller_required
+@spec.validate(json=RecordingIn, resp=Response(HTTP_201=None, **CHANGE))
+def start_recording(session_id: int, json: RecordingIn):
+    """Start the witnessing's server-side recording (principal's identity checked first)."""
+    recording = services.start_recording(g.staff, load_session(session_id), list(json.powers))
+    db.session.commit()
+    services.launch_recorder(recording)
+    return dump_recording(recording), 201
+
+
+@api.get("/sessions/<int:session_id>/recordings")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def list_recordings(session_id: int):
+    """The session's recordings (each listing enters their custody logs)."""
+    session = load_session(session_id)
+    recordings = list(
+        db.session.scalars(
+            sa.select(Recording).where(Recording.session_id == session_id).order_by(Recording.id)
+        )
+    )
+    for recording in recordings:
+        require_recording_access(g.staff, recording, f"list the recordings of {session_id}")
+        archive.log_access(recording, g.staff, "listed")
+    if not recordings:
+        require_recording_access_of_session(session)
+    db.session.commit()
+    return {"items": [dump_recording(r) for r in recordings]}
+
+
+def require_recording_access_of_session(session: Session) -> None:
+    """Listing an empty session's recordings follows the same rule."""
+    from hearings.witness.access import may_see_recordings
+
+    if not may_see_recordings(g.staff, session):
+        raise refuse(f"list the recordings of {session.id}", session, None, staff=g.staff)
+
+
+@api.get("/recordings/<int:recording_id>")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def read_recording(recording_id: int):
+    """The recording's manifest, segments, script marks, custody log and signature."""
+    recording = services.load_recording(recording_id)
+    require_recording_access(g.staff, recording, f"view recording {recording_id}")
+    archive.log_access(recording, g.staff, "viewed")
+    db.session.commit()
+    return dump_recording(recording, full=True)
+
+
+@api.get("/recordings/<int:recording_id>/segments/<int:n>")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def download_segment(recording_id: int, n: int):
+    """One segment file (the download enters the custody log)."""
+    recording = services.load_recording(recording_id)
+    require_recording_access(g.staff, recording, f"download recording {recording_id}")
+    path = archive.segment_file(recording, n)
+    archive.log_access(recording, g.staff, "downloaded", n=n)
+    db.session.commit()
+    # Read whole (a segment is a few MB): spectree reads the response it validates.
+    return FileResponse(
+        path.read_bytes(), mimetype="video/mp4",
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )  # fmt: skip
+
+
+@api.get("/recordings/<int:recording_id>/verify")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def verify_recording(recording_id: int):
+    """Re-hash every segment, check the custody chain and the signature."""
+    recording = services.load_recording(recording_id)
+    require_recording_access(g.staff, recording, f"verify recording {recording_id}")
+    result = archive.verify(recording)
+    archive.log_access(recording, g.staff, "verified", ok=result["ok"],
+                       faults=[f["code"] for f in result["faults"]])  # fmt: skip
+    db.session.commit()
+    return result
+
+
+@api.post("/recordings/<int:recording_id>/steps")
+@caller_required
+@spec.validate(json=StepIn, resp=Response(HTTP_201=None, **CHANGE))
+def mark_step(recording_id: int, json: StepIn):
+    """The officer marks the next step of the script; skipping one is refused (409)."""
+    recording = services.load_recording(recording_id)
+    mark = services.mark_step(
+        g.staff, recording, _session_of(recording), json.step, json.power, json.note
+    )
+    db.session.commit()
+    return archive.mark_entry(mark), 201
+
+
+@api.get("/recordings/<int:recording_id>/script")
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def read_script(recording_id: int):
+    """Where the script stands: the powers, the steps done, the next one."""
+    recording = services.load_recording(recording_id)
+    services.require_officer(g.staff, _session_of(recording), f"drive recording {recording_id}")
+    nxt = script.expected(recording.powers, services.done_steps(recording))
+    return {
+        "powers": recording.powers,
+        "done": [archive.mark_entry(m) for m in recording.marks],
+        "next": None if nxt is None else {"step": nxt.step, "power": nxt.power},
+    }
+
+
+@api.post("/recordings/<int:recording_id>/pause")
+@caller_required
+@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+def pause(recording_id: int, json: ReasonIn):
+    """Pause the recording, with the reason (logged and announced)."""
+    recording = services.load_recording(recording_id)
+    services.pause_recording(g.staff, recording, _session_of(recording), json.reason)
+    db.session.commit()
+    return dump_recording(recording)
+
+
+@api.post("/recordings/<int:recording_id>/resume")
+@caller_required
+@spec.validate(resp=Response(**CHANGE))
+def resume(recording_id: int):
+    """Resume a paused recording."""
+    recording = services.load_recording(recording_id)
+    services.resume_recording(g.staff, recording, _session_of(recording))
+    db.session.commit()
+    return dump_recording(recording)
+
+
+@api.post("/recordings/<int:recording_id>/stop")
+@caller_required
+@spec.validate(json=StopIn, resp=Response(**CHANGE))
+def stop(recording_id: int, json: StopIn):
+    """Stop and seal the recording: last segment closed, manifest signed."""
+    recording = services.load_recording(recording_id)
+    recording = services.stop_recording(g.staff, recording, _session_of(recording), json.reason)
+    db.session.commit()
+    return dump_recording(recording, full=True)
+
+
+@api.put("/recordings/<int:recording_id>/hold")
+@caller_required
+@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+def place_hold(recording_id: int, json: ReasonIn):
+    """Place a legal hold (admins of the involved courts): no deletion while it lasts."""
+    recording = services.load_recording(recording_id)
+    archive.set_legal_hold(g.staff, recording, _session_of(recording), json.reason)
+    db.session.commit()
+    return dump_recording(recording)
+
+
+@api.delete("/recordings/<int:recording_id>/hold")
+@caller_required
+@spec.validate(resp=Response(**CHANGE))
+def lift_hold(recording_id: int):
+    """Lift a legal hold."""
+    recording = services.load_recording(recording_id)
+    archive.set_legal_hold(g.staff, recording, _session_of(recording), None)
+    db.session.commit()
+    return dump_recording(recording)
+
+
+@api.delete("/recordings/<int:recording_id>")
+@caller_required
+@spec.validate(resp=Response(**CHANGE))
+def delete(recording_id: int):
+    """Delete a recording's files after its retention period (refused before, or on hold)."""
+    recording = services.load_recording(recording_id)
+    archive.delete_recording(g.staff, recording, _session_of(recording))
+    db.session.commit()
+    return dump_recording(recording)
+
+
+@pages.get("/recordings/<int:recording_id>/record")
+@login_required
+def witness_record(recording_id: int):
+    """The printable witness record (见证笔录) of a sealed recording."""
+    recording = services.load_recording(recording_id)
+    session = require_recording_access(current_user, recording, f"view recording {recording_id}")
+    archive.log_access(recording, current_user, "viewed", page="witness record")
+    db.session.commit()
+    manifest = json.loads(recording.manifest) if recording.manifest else None
+    return render_template(
+        "witness_record.html", recording=recording, session=session, manifest=manifest,
+        power_labels=script.POWER_LABELS, step_labels=script.STEP_LABELS,
+        checks=db.session.scalars(
+            sa.select(IdentityCheck).where(IdentityCheck.session_id == session.id)
+        ).all(),
+    )  # fmt: skip

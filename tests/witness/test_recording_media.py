@@ -1,0 +1,214 @@
+"""End to end with real media: three aiortc peers (officer, principal, agent) and the
+server's recorder peer, on loopback only (see tests/rooms/test_media.py and .ci/run)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from hearings.witness.services import recordings_root
+from tests.rooms.test_media import ONLY_LOOPBACK, RtcPeer
+
+pytestmark = [pytest.mark.media]
+if not ONLY_LOOPBACK:
+    pytestmark.append(
+        pytest.mark.skip(reason="media tests run in a loopback-only network namespace (.ci/run)")
+    )
+
+SEGMENT_SECONDS = 4.0
+
+
+class Attendee(RtcPeer):
+    """A browser-like peer that also keeps the room's recording announcements."""
+
+    def __init__(self, url: str, token: str) -> None:
+        super().__init__(url, token)
+        self.announcements: list[dict[str, Any]] = []
+
+    async def handle(self, m: dict) -> None:
+        if m["type"] == "recording":
+            self.announcements.append(m)
+        if m["type"] in ("answer", "candidate") and m["from"] not in self.pcs:
+            return  # from a recorder run that is gone
+        await super().handle(m)
+
+
+@pytest.fixture
+def media_app(app, live_server):
+    """The app with its recorder on, joining rooms through the live server."""
+    app.config.update(
+        RECORDER_ENABLED=True,
+        RECORDER_SIGNALING_URL=f"ws://{live_server}",
+        SEGMENT_SECONDS=SEGMENT_SECONDS,
+    )
+    yield app
+    app.extensions["hearings.recorders"].shutdown()
+
+
+def http(server: str, method: str, path: str, headers: dict, body: Any = None) -> tuple[int, Any]:
+    """A real HTTP call to the live server (run off the peers' loop)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"http://{server}/api/v1{path}", data=data, method=method,
+        headers={**headers, "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def decode(path: Path, streams: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Frames per (role, kind) in a segment, decoded with PyAV."""
+    counts: Counter[tuple[str, str]] = Counter()
+    with av.open(str(path)) as container:
+        owner = {s["index"]: (s["role"], s["kind"]) for s in streams}
+        for frame_stream in container.streams:
+            assert frame_stream.type == owner[frame_stream.index][1]
+        for packet in container.demux():
+            for _ in packet.decode():
+                counts[owner[packet.stream.index]] += 1
+    return dict(counts)
+
+
+def witnessing(media_app, live_server, now_session, auth, court_staff, scenario):
+    """Join the three peers, then run ``scenario(call, rid_holder, peers)`` beside them."""
+    s = now_session("witness")
+    headers = auth(court_staff["luoyang-clerk1"])
+    url = f"ws://{live_server}/ws/rooms/{s['id']}"
+    peers = {role: Attendee(url, s["tokens"][role]) for role in ("clerk", "principal", "agent")}
+    principal_id = next(p["id"] for p in s["participants"] if p["role"] == "principal")
+
+    async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return await asyncio.to_thread(http, live_server, method, path, headers, body)
+
+    async def main() -> Any:
+        tasks = [asyncio.create_task(peers["clerk"].run())]
+        try:
+            await asyncio.wait_for(_joined(peers["clerk"]), 10)
+            tasks += [asyncio.create_task(peers[r].run()) for r in ("principal", "agent")]
+            await asyncio.wait_for(
+                asyncio.gather(*(p.connected.wait() for p in peers.values())), 30
+            )
+            status, check = await call("POST", f"/sessions/{s['id']}/identity-checks", {
+                "participant_id": principal_id, "name": "赵六",
+                "id_number": "11010519491231002X", "method": "visual",
+            })  # fmt: skip
+            assert status == 201, check
+            return await scenario(call, s, peers)
+        finally:
+            for peer in peers.values():
+                await peer.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return asyncio.run(main())
+
+
+async def _joined(peer: RtcPeer) -> None:
+    while not peer.peer_id:
+        await asyncio.sleep(0.02)  # the peer's own loop sets it; nothing else to wait on
+
+
+def wait_segment(app, rid: int, n: int, timeout: float = 40) -> Any:
+    recorders = app.extensions["hearings.recorders"]
+    return asyncio.to_thread(recorders.wait_segment, rid, n, timeout)
+
+
+def test_three_peers_recorded_scripted_sealed_and_verified(
+    media_app, live_server, now_session, auth, court_staff
+):
+    async def scenario(call, s, peers):
+        status, started = await call("POST", f"/sessions/{s['id']}/recordings",
+                                     {"powers": ["admit_claims", "settle"]})  # fmt: skip
+        assert status == 201, started
+        rid = started["id"]
+        assert await wait_segment(media_app, rid, 1)
+        for step, power in (("undertaking", None), ("power", "admit_claims"),
+                            ("power", "settle"), ("agent_accepts", None)):  # fmt: skip
+            status, mark = await call("POST", f"/recordings/{rid}/steps",
+                                      {"step": step, "power": power})  # fmt: skip
+            assert status == 201, mark
+            assert mark["segment_n"] >= 1 and mark["segment_offset_seconds"] >= 0
+        assert await wait_segment(media_app, rid, 5)  # four segments of 4 s before it
+        # Not synchronisation: the last segment gets 2 s of media before the stop.
+        await asyncio.sleep(2)
+        status, mark = await call("POST", f"/recordings/{rid}/steps", {"step": "attestation"})
+        assert status == 201
+        status, sealed = await call("POST", f"/recordings/{rid}/stop", {})
+        assert status == 200, sealed
+        status, verified = await call("GET", f"/recordings/{rid}/verify")
+        return sealed, verified, peers
+
+    sealed, verified, peers = witnessing(
+        media_app, live_server, now_session, auth, court_staff, scenario
+    )
+    assert sealed["status"] == "sealed"
+    assert verified == {"ok": True, "faults": [], "sealed": True}
+    manifest = sealed["manifest"]
+    assert manifest["script_complete"] and len(manifest["segments"]) >= 4
+    marks = manifest["script"]
+    assert [m["elapsed_seconds"] for m in marks] == sorted(m["elapsed_seconds"] for m in marks)
+    for peer in peers.values():
+        assert [a["state"] for a in peer.announcements][:1] == ["started"]
+        assert peer.announcements[-1]["state"] == "stopped"
+
+    folder = next(recordings_root().glob(f"session-{sealed['session_id']}/*"))
+    total = 0.0
+    for segment in manifest["segments"]:
+        assert segment["status"] == "closed"
+        counts = decode(folder / segment["file"], segment["streams"])
+        roles = {role for role, _ in counts}
+        assert roles == {"clerk", "principal", "agent"}, (segment["n"], counts)
+        assert all(
+            counts.get((role, kind), 0) > 0 for role in roles for kind in ("audio", "video")
+        ), (segment["n"], counts)
+        total += counts[("principal", "video")] / 30
+    assert total >= 10, f"only {total:.1f} s of the principal's video"
+
+
+def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
+    media_app, live_server, now_session, auth, court_staff
+):
+    async def scenario(call, s, peers):
+        status, started = await call("POST", f"/sessions/{s['id']}/recordings", {})
+        rid = started["id"]
+        assert await wait_segment(media_app, rid, 2)
+        # Not synchronisation: segment 2 gets 2.5 s of media (fragments of 1 s) to lose.
+        await asyncio.sleep(2.5)
+        recorders = media_app.extensions["hearings.recorders"]
+        await asyncio.to_thread(recorders.kill, rid, "recorder process killed (drill)")
+        # The supervisor rejoins the room with a fresh token and records on.
+        assert await wait_segment(media_app, rid, 3)
+        status, body = await call("GET", f"/recordings/{rid}")
+        assert body["status"] == "recording", body["status"]
+        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
+        assert status == 200, sealed
+        status, verified = await call("GET", f"/recordings/{rid}/verify")
+        return sealed, verified
+
+    sealed, verified = witnessing(media_app, live_server, now_session, auth, court_staff, scenario)
+    assert verified["ok"] is True, verified
+    statuses = [(s["n"], s["status"]) for s in sealed["segments"]]
+    assert statuses[0] == (1, "closed") and statuses[1] == (2, "partial")
+    assert all(status == "closed" for _, status in statuses[2:]) and len(statuses) >= 3
+    log = sealed["custody"]
+    interrupted = next(e for e in log if e["action"] == "interrupted")
+    assert interrupted["detail"] == {"reason": "recorder process killed (drill)", "segment_n": 2}
+    resumed = next(e for e in log if e["action"] == "resumed")
+    assert resumed["seq"] > interrupted["seq"] and resumed["detail"]["segment_n"] >= 3
+    # What the killed recorder left still plays up to its last fragment.
+    folder = next(recordings_root().glob(f"session-{sealed['session_id']}/*"))
+    partial = sealed["segments"][1]
+    assert sum(decode(folder / partial["file"], partial["streams"]).values()) > 0
