@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
@@ -17,7 +19,13 @@ def redact(text: str) -> str:
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
-    """werkzeug's request handler, logging request lines with join tokens hidden."""
+    """werkzeug's request handler: join tokens hidden in logs, small frames sent at once."""
+
+    def setup(self) -> None:
+        """Turn off Nagle's algorithm: a signaling frame must not wait for the next one."""
+        super().setup()
+        with contextlib.suppress(OSError):  # not a TCP socket (tests may use others)
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log the request with the token cut out of its path."""

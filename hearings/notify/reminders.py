@@ -155,9 +155,6 @@ class SharedJobStore(SQLAlchemyJobStore):
         except JobLookupError:
             log.debug("job %s was already removed", job_id)
 
-    def shutdown(self) -> None:
-        """Leave the engine alone: it is the app's, not the job store's, to dispose of."""
-
 
 class AppContextExecutor(BasePoolExecutor):
     """Runs jobs in a thread pool, each inside the app's context, releasing its DB session."""
@@ -207,9 +204,18 @@ def scheduler_of(app: Flask) -> BackgroundScheduler:
         scheduler = app.extensions.get(_EXTENSION)
         if scheduler is None:
             with app.app_context():
-                engine = db.engine
+                url = db.engine.url
+            # The job store gets a pool of its own: job changes run right after a request's
+            # commit, while that request still holds one of the app's connections, and a
+            # shared pool could run dry with every request thread waiting for a second one.
+            options: dict[str, Any] = {"pool_size": 2, "max_overflow": 4}
+            if url.get_backend_name() == "sqlite":
+                options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            store = SharedJobStore(
+                url=url.render_as_string(hide_password=False), engine_options=options
+            )
             scheduler = ReminderScheduler(
-                jobstores={"default": SharedJobStore(engine=engine)},
+                jobstores={"default": store},
                 executors={"default": AppContextExecutor(app)},
                 job_defaults={"coalesce": True, "max_instances": 1},
                 timezone=UTC,

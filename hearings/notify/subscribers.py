@@ -49,7 +49,8 @@ def on_progressed(sender: Session, after: str | None = None, **_: Any) -> None:
     event = {"in_progress": "started", "completed": "ended"}.get(after or "")
     if event is not None:
         services.announce_progress(sender, event)
-    _later(sender)
+    if after not in reminders.REMINDED_STATUSES:
+        _later(sender)  # it started or ended: its reminders go (opening the room changes none)
 
 
 def _after_commit(session: sa.orm.Session) -> None:

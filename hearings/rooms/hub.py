@@ -97,7 +97,8 @@ class Hub:
     def __init__(self, bus: Bus, on_event: EventSink) -> None:
         self.bus = bus
         self.on_event = on_event
-        self._local: dict[str, Connection] = {}
+        #: This process's connections, by room and peer id.
+        self._local: dict[int, dict[str, Connection]] = {}
         self._lock = threading.Lock()
         self._started = False
 
@@ -119,7 +120,7 @@ class Hub:
     def deliver(self, session_id: int, envelope: dict[str, Any]) -> None:
         """Hand an envelope from the bus to the matching local connections."""
         with self._lock:
-            here = [c for c in self._local.values() if c.info.session_id == session_id]
+            here = list(self._local.get(session_id, {}).values())
         if envelope["kind"] == "frame":
             to = envelope.get("to")
             for conn in here:
@@ -140,11 +141,10 @@ class Hub:
     def local_connections(self, session_id: int | None = None) -> list[Connection]:
         """This process's open connections (of one room, or all)."""
         with self._lock:
-            return [
-                c
-                for c in self._local.values()
-                if session_id is None or c.info.session_id == session_id
-            ]
+            rooms = (
+                self._local.values() if session_id is None else [self._local.get(session_id, {})]
+            )
+            return [c for room in rooms for c in room.values()]
 
     def send_to(self, session_id: int, peer_ids: list[str], frame: dict[str, Any]) -> None:
         """Send a frame to some peers of a room, wherever they are connected."""
@@ -205,7 +205,7 @@ class Hub:
         at_once = info.moderates or "record" in info.can or back
         info.state = "admitted" if at_once else "waiting"
         with self._lock:
-            self._local[info.peer_id] = conn
+            self._local.setdefault(info.session_id, {})[info.peer_id] = conn
         self.bus.add(info)
         self.on_event(info, "joined", {})
         welcome: dict[str, Any] = {
@@ -236,9 +236,12 @@ class Hub:
         """The connection is gone: tell the room, keep the attendance record."""
         info = conn.info
         with self._lock:
-            if self._local.get(info.peer_id) is not conn:
+            room = self._local.get(info.session_id, {})
+            if room.get(info.peer_id) is not conn:
                 return
-            del self._local[info.peer_id]
+            del room[info.peer_id]
+            if not room:
+                del self._local[info.session_id]
         current = self.bus.peer(info.session_id, info.peer_id) or info
         self.bus.remove(info.session_id, info.peer_id)
         frame = {"type": "peer-left", "peer_id": info.peer_id}

@@ -129,7 +129,9 @@ def room_socket(ws: Any, session_id: int) -> None:
     try:
         room.join(conn, kind, servers)
         while not conn.closed.is_set():
-            raw = ws.receive(timeout=1.0)
+            # The reader thread wakes this on every frame and on close; the timeout only
+            # bounds how long a connection closed from elsewhere lingers.
+            raw = ws.receive(timeout=5.0)
             if raw is None:
                 continue
             if len(raw) > MAX_FRAME:

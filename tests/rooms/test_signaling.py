@@ -329,6 +329,7 @@ def test_a_dropped_party_comes_back_in_without_waiting(now_session, join, app):
     mediator.expect("waiting")
     mediator.send({"type": "admit", "peer_id": applicant.peer_id})
     applicant.expect("admitted")
+    assert mediator.expect("peer-joined")["peer"]["peer_id"] == applicant.peer_id
     applicant.ws.close()  # the network drops
     mediator.expect("peer-left")
     back = join(s["id"], s["tokens"]["applicant"])
