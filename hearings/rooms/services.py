@@ -14,7 +14,8 @@ from hearings.rooms.models import AttendanceEvent
 from hearings.rooms.tokens import RECORDER_ROLE, issue_room_token, join_url
 from hearings.scheduling.access import require_session_access
 from hearings.scheduling.models import Participant, Session
-from hearings.scheduling.services import OPEN_STATUSES, advance_status
+from hearings.scheduling.planning import OPEN_STATUSES
+from hearings.scheduling.services import advance_status
 from hearings.timekeeping import isoformat, utcnow
 
 

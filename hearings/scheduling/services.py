@@ -2,181 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from hearings.courts.calendar import load_calendars
-from hearings.courts.models import Court, Room, Staff
+from hearings.courts.models import Staff
 from hearings.errors import Conflict, NotFound, RuleViolation
 from hearings.extensions import db
-from hearings.scheduling import audit, rules, signals
+from hearings.scheduling import audit, planning, rules, signals
 from hearings.scheduling.access import require_court_access, require_session_access
 from hearings.scheduling.conflicts import (
     find_conflicts,
-    is_exclusion_violation,
-    room_resource,
     staff_resource,
 )
 from hearings.scheduling.models import Participant, Reservation, Session
+from hearings.scheduling.planning import OPEN_STATUSES, Plan
 from hearings.scheduling.recurrence import expand
 from hearings.scheduling.schemas import ParticipantIn, SessionIn, SessionPatch
 from hearings.timekeeping import isoformat, local, parse_api_time, utcnow
 
-OPEN_STATUSES = ("scheduled", "open", "in_progress")
-
-
-@dataclass
-class Plan:
-    """A session as it would be booked: who, where, when, and why it may break hours."""
-
-    kind: str
-    host_court_id: str
-    people: list[rules.PersonDraft]
-    rooms: list[Room]
-    starts: datetime
-    ends: datetime
-    outside_hours_reason: str | None
-    short_notice_reason: str | None
-
-    @property
-    def resources(self) -> list[str]:
-        """The reservation keys this plan holds."""
-        keys = [staff_resource(p.staff.id) for p in self.people if p.staff is not None]
-        return keys + [room_resource(r.id) for r in self.rooms]
-
-    @property
-    def court_ids(self) -> set[str]:
-        """Every court whose hours bound the session: host, staff's and rooms' courts."""
-        courts = {self.host_court_id}
-        courts.update(p.staff.court_id for p in self.people if p.staff is not None)
-        courts.update(r.court_id for r in self.rooms)
-        return courts
-
-
-def _load_court(court_id: str) -> Court:
-    court = db.session.get(Court, court_id)
-    if court is None:
-        raise RuleViolation(f"There is no court {court_id!r}.", field="host_court")
-    return court
-
-
-def _load_rooms(room_ids: Sequence[int]) -> list[Room]:
-    if len(set(room_ids)) != len(room_ids):
-        raise RuleViolation("A room is listed twice.", field="room_ids")
-    rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))))
-    unknown = sorted(set(room_ids) - {r.id for r in rooms if r.active})
-    if unknown:
-        raise RuleViolation(f"Unknown or inactive rooms: {unknown}.", field="room_ids")
-    return sorted(rooms, key=lambda r: r.id)
-
-
-def _resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
-    ids = {p.staff_id for p in people if p.staff_id is not None}
-    staff = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_(ids)))}
-    unknown = sorted(i for i in ids if i not in staff or not staff[i].active)
-    if unknown:
-        raise RuleViolation(f"Unknown or inactive staff: {unknown}.", field="participants")
-    courts = {p.court for p in people if p.court is not None}
-    known_courts = (
-        set(db.session.scalars(sa.select(Court.id).where(Court.id.in_(courts))))
-        if courts
-        else set()
-    )
-    if courts - known_courts:
-        raise RuleViolation(
-            f"Unknown courts: {sorted(courts - known_courts)}.", field="participants"
-        )
-    drafts = []
-    for p in people:
-        member = staff.get(p.staff_id) if p.staff_id is not None else None
-        drafts.append(
-            rules.PersonDraft(
-                role=p.role,
-                staff=member,
-                name=p.name,
-                email=p.email,
-                phone=p.phone,
-                side=p.side,
-                court_id=member.court_id if member is not None else p.court,
-            )
-        )
-    return drafts
-
-
-def _check_plan(plan: Plan, exclude_session_id: int | None = None) -> tuple[list, list]:
-    """The rule problems and conflicts of one occurrence of a plan."""
-    now = utcnow()
-    found = rules.check_times(plan.kind, plan.starts, plan.ends, now, plan.short_notice_reason)
-    if plan.starts < plan.ends:
-        calendars = load_calendars(plan.court_ids).values()
-        found += rules.check_hours(calendars, plan.starts, plan.ends, plan.outside_hours_reason)
-    conflicts = (
-        find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
-        if plan.starts < plan.ends
-        else []
-    )
-    return found, conflicts
-
-
-def _raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> None:
-    if found:
-        raise RuleViolation("; ".join(p["detail"] for p in found), problems=found)
-    if conflicts:
-        names = sorted({c["resource_name"] for c in conflicts})
-        raise Conflict(
-            f"Already booked at that time: {', '.join(names)}.",
-            title="Double booking",
-            conflicts=conflicts,
-        )
-
-
-def _reserve(session: Session, plan: Plan) -> None:
-    for resource in plan.resources:
-        db.session.add(
-            Reservation(
-                session_id=session.id,
-                resource=resource,
-                starts_at=plan.starts,
-                ends_at=plan.ends,
-            )
-        )
-
-
-def _flush_reservations(plan: Plan, exclude_session_id: int | None) -> None:
-    """Write; if PostgreSQL's exclusion constraint caught a race, answer with the conflicts."""
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        if not is_exclusion_violation(error):
-            raise
-        db.session.rollback()
-        conflicts = find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
-        # The rival booking is committed by now, so the check normally finds it.
-        raise Conflict(
-            "Another booking took this time a moment ago.",
-            title="Double booking",
-            conflicts=conflicts,
-        ) from None
-
 
 def book_session(actor: Staff, request: SessionIn) -> Session:
     """Book a session (or a recurring series); refuse rule breaks (422) and overlaps (409)."""
-    court = _load_court(request.host_court)
+    court = planning.load_court(request.host_court)
     require_court_access(actor, court.id, "book sessions")
     starts = parse_api_time(request.starts_at, "starts_at")
     ends = parse_api_time(request.ends_at, "ends_at")
-    people = _resolve_people(request.participants)
-    rooms = _load_rooms(request.room_ids)
+    people = planning.resolve_people(request.participants)
+    rooms = planning.load_rooms(request.room_ids)
     found = rules.check_participants(request.kind, people)
     if request.rrule and request.kind != "liaison":
         found.append(rules.problem("no-recurrence", "Only liaison meetings may recur."))
     if found:
-        _raise_for(found, [])
+        planning.raise_for(found, [])
 
     def plan_at(s: datetime, e: datetime) -> Plan:
         return Plan(
@@ -197,7 +57,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
 
     report: list[dict[str, Any]] = []
     for plan in plans:
-        problems, conflicts = _check_plan(plan)
+        problems, conflicts = planning.check_plan(plan)
         if problems or conflicts:
             report.append(
                 {
@@ -215,7 +75,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             occurrences=report,
         )
     if report:
-        _raise_for(report[0]["problems"], report[0]["conflicts"])
+        planning.raise_for(report[0]["problems"], report[0]["conflicts"])
 
     now = utcnow()
     sessions: list[Session] = []
@@ -252,7 +112,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
         db.session.flush()
         if request.rrule:
             session.series_id = sessions[0].id if sessions else session.id
-        _reserve(session, plan)
+        planning.reserve(session, plan)
         audit.record(
             "session.booked",
             actor,
@@ -263,54 +123,16 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             outside_hours_reason=request.outside_hours_reason,
             short_notice_reason=request.short_notice_reason,
         )
-        _flush_reservations(plan, None)
+        planning.flush_reservations(plan, None)
         sessions.append(session)
     signals.session_booked.send(sessions[0], occurrences=sessions)
     return sessions[0]
 
 
-def _plan_of(session: Session, **changes: Any) -> Plan:
-    people = [
-        rules.PersonDraft(
-            role=p.role,
-            staff=p.staff,
-            name=p.name,
-            email=p.email,
-            phone=p.phone,
-            side=p.side,
-            court_id=p.court_id,
-        )
-        for p in session.active_participants
-    ]
-    values: dict[str, Any] = {
-        "kind": session.kind,
-        "host_court_id": session.host_court_id,
-        "people": people,
-        "rooms": list(session.rooms),
-        "starts": session.starts_at,
-        "ends": session.ends_at,
-        "outside_hours_reason": session.outside_hours_reason,
-        "short_notice_reason": session.short_notice_reason,
-    }
-    values.update(changes)
-    return Plan(**values)
-
-
-def _require_open(session: Session) -> None:
-    if session.status not in OPEN_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status} and can't be changed.")
-
-
-def _rewrite_reservations(session: Session, plan: Plan) -> None:
-    db.session.execute(sa.delete(Reservation).where(Reservation.session_id == session.id))
-    _reserve(session, plan)
-    _flush_reservations(plan, session.id)
-
-
 def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Session:
     """Edit or reschedule; a new time or room set obeys the same rules as a booking."""
     require_session_access(actor, session, "change")
-    _require_open(session)
+    planning.require_open(session)
     given = patch.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {}
     plan_changes: dict[str, Any] = {}
@@ -319,18 +141,18 @@ def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Sessi
     if "ends_at" in given and patch.ends_at is not None:
         plan_changes["ends"] = parse_api_time(patch.ends_at, "ends_at")
     if "room_ids" in given and patch.room_ids is not None:
-        plan_changes["rooms"] = _load_rooms(patch.room_ids)
+        plan_changes["rooms"] = planning.load_rooms(patch.room_ids)
     for reason in ("outside_hours_reason", "short_notice_reason"):
         if reason in given:
             plan_changes[reason] = given[reason]
     if plan_changes:
-        plan = _plan_of(session, **plan_changes)
+        plan = planning.plan_of(session, **plan_changes)
         moved = plan.starts != session.starts_at or plan.ends != session.ends_at
-        found, conflicts = _check_plan(plan, exclude_session_id=session.id)
+        found, conflicts = planning.check_plan(plan, exclude_session_id=session.id)
         if not moved:
             # A session that already started may still change rooms without tripping "past".
             found = [p for p in found if p["code"] != "in-the-past"]
-        _raise_for(found, conflicts)
+        planning.raise_for(found, conflicts)
         if moved:
             changes["starts_at"] = [isoformat(session.starts_at), isoformat(plan.starts)]
             changes["ends_at"] = [isoformat(session.ends_at), isoformat(plan.ends)]
@@ -340,7 +162,7 @@ def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Sessi
         session.rooms = list(plan.rooms)
         session.outside_hours_reason = plan.outside_hours_reason
         session.short_notice_reason = plan.short_notice_reason
-        _rewrite_reservations(session, plan)
+        planning.rewrite_reservations(session, plan)
     for field in ("title", "case_number"):
         if field in given and given[field] != getattr(session, field):
             changes[field] = [getattr(session, field), given[field]]
@@ -365,7 +187,7 @@ def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Sessi
 def cancel_session(actor: Staff, session: Session, reason: str, scope: str) -> list[Session]:
     """Cancel one occurrence (or it and the rest of its series); the slots are freed."""
     require_session_access(actor, session, "cancel")
-    _require_open(session)
+    planning.require_open(session)
     targets = [session]
     if scope == "series" and session.series_id is not None:
         targets = list(
@@ -394,9 +216,9 @@ def cancel_session(actor: Staff, session: Session, reason: str, scope: str) -> l
 def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Participant:
     """Add someone; staff must be free then and their court open (unless a reason stands)."""
     require_session_access(actor, session, "change")
-    _require_open(session)
-    (draft,) = _resolve_people([person])
-    plan = _plan_of(session)
+    planning.require_open(session)
+    (draft,) = planning.resolve_people([person])
+    plan = planning.plan_of(session)
     plan.people.append(draft)
     found = rules.check_participants(session.kind, plan.people)
     found = [p for p in found if p.get("participant") in (None, len(plan.people) - 1)]
@@ -410,7 +232,7 @@ def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Pa
         )
     else:
         conflicts = []
-    _raise_for(found, conflicts)
+    planning.raise_for(found, conflicts)
     participant = Participant(
         role=draft.role,
         staff_id=draft.staff.id if draft.staff else None,
@@ -422,9 +244,9 @@ def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Pa
     )
     session.participants.append(participant)
     if draft.staff is not None:
-        resource_plan = _plan_of(session, people=[draft], rooms=[])
-        _reserve(session, resource_plan)
-        _flush_reservations(resource_plan, session.id)
+        resource_plan = planning.plan_of(session, people=[draft], rooms=[])
+        planning.reserve(session, resource_plan)
+        planning.flush_reservations(resource_plan, session.id)
     db.session.flush()
     session.sequence += 1
     session.updated_at = utcnow()
@@ -438,11 +260,11 @@ def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Pa
 def remove_participant(actor: Staff, session: Session, participant_id: int) -> Participant:
     """Remove someone; the session keeps its required roles, their slot is freed."""
     require_session_access(actor, session, "change")
-    _require_open(session)
+    planning.require_open(session)
     participant = next((p for p in session.active_participants if p.id == participant_id), None)
     if participant is None:
         raise NotFound(f"Session {session.id} has no participant {participant_id}.")
-    people = _plan_of(session).people
+    people = planning.plan_of(session).people
     remaining = [
         draft
         for draft, p in zip(people, session.active_participants, strict=True)

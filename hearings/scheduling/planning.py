@@ -1,0 +1,209 @@
+"""Plans: a session as it would be booked, checked against the rules and the calendar,
+and written with its reservations. Shared by booking, rescheduling and participant changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from hearings.courts.calendar import load_calendars
+from hearings.courts.models import Court, Room, Staff
+from hearings.errors import Conflict, RuleViolation
+from hearings.extensions import db
+from hearings.scheduling import rules
+from hearings.scheduling.conflicts import (
+    find_conflicts,
+    is_exclusion_violation,
+    room_resource,
+    staff_resource,
+)
+from hearings.scheduling.models import Reservation, Session
+from hearings.scheduling.schemas import ParticipantIn
+from hearings.timekeeping import utcnow
+
+OPEN_STATUSES = ("scheduled", "open", "in_progress")
+
+
+@dataclass
+class Plan:
+    """A session as it would be booked: who, where, when, and why it may break hours."""
+
+    kind: str
+    host_court_id: str
+    people: list[rules.PersonDraft]
+    rooms: list[Room]
+    starts: datetime
+    ends: datetime
+    outside_hours_reason: str | None
+    short_notice_reason: str | None
+
+    @property
+    def resources(self) -> list[str]:
+        """The reservation keys this plan holds."""
+        keys = [staff_resource(p.staff.id) for p in self.people if p.staff is not None]
+        return keys + [room_resource(r.id) for r in self.rooms]
+
+    @property
+    def court_ids(self) -> set[str]:
+        """Every court whose hours bound the session: host, staff's and rooms' courts."""
+        courts = {self.host_court_id}
+        courts.update(p.staff.court_id for p in self.people if p.staff is not None)
+        courts.update(r.court_id for r in self.rooms)
+        return courts
+
+
+def load_court(court_id: str) -> Court:
+    """The host court, or 422."""
+    court = db.session.get(Court, court_id)
+    if court is None:
+        raise RuleViolation(f"There is no court {court_id!r}.", field="host_court")
+    return court
+
+
+def load_rooms(room_ids: Sequence[int]) -> list[Room]:
+    """The requested rooms, each active and named once, or 422."""
+    if len(set(room_ids)) != len(room_ids):
+        raise RuleViolation("A room is listed twice.", field="room_ids")
+    rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))))
+    unknown = sorted(set(room_ids) - {r.id for r in rooms if r.active})
+    if unknown:
+        raise RuleViolation(f"Unknown or inactive rooms: {unknown}.", field="room_ids")
+    return sorted(rooms, key=lambda r: r.id)
+
+
+def resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
+    """The requested participants with their staff records (unknown staff or courts: 422)."""
+    ids = {p.staff_id for p in people if p.staff_id is not None}
+    staff = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_(ids)))}
+    unknown = sorted(i for i in ids if i not in staff or not staff[i].active)
+    if unknown:
+        raise RuleViolation(f"Unknown or inactive staff: {unknown}.", field="participants")
+    courts = {p.court for p in people if p.court is not None}
+    known_courts = (
+        set(db.session.scalars(sa.select(Court.id).where(Court.id.in_(courts))))
+        if courts
+        else set()
+    )
+    if courts - known_courts:
+        raise RuleViolation(
+            f"Unknown courts: {sorted(courts - known_courts)}.", field="participants"
+        )
+    drafts = []
+    for p in people:
+        member = staff.get(p.staff_id) if p.staff_id is not None else None
+        drafts.append(
+            rules.PersonDraft(
+                role=p.role,
+                staff=member,
+                name=p.name,
+                email=p.email,
+                phone=p.phone,
+                side=p.side,
+                court_id=member.court_id if member is not None else p.court,
+            )
+        )
+    return drafts
+
+
+def check_plan(plan: Plan, exclude_session_id: int | None = None) -> tuple[list, list]:
+    """The rule problems and conflicts of one occurrence of a plan."""
+    now = utcnow()
+    found = rules.check_times(plan.kind, plan.starts, plan.ends, now, plan.short_notice_reason)
+    if plan.starts < plan.ends:
+        calendars = load_calendars(plan.court_ids).values()
+        found += rules.check_hours(calendars, plan.starts, plan.ends, plan.outside_hours_reason)
+    conflicts = (
+        find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
+        if plan.starts < plan.ends
+        else []
+    )
+    return found, conflicts
+
+
+def raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> None:
+    """Refuse with 422 for rule problems, else 409 for conflicts; return if neither."""
+    if found:
+        raise RuleViolation("; ".join(p["detail"] for p in found), problems=found)
+    if conflicts:
+        names = sorted({c["resource_name"] for c in conflicts})
+        raise Conflict(
+            f"Already booked at that time: {', '.join(names)}.",
+            title="Double booking",
+            conflicts=conflicts,
+        )
+
+
+def reserve(session: Session, plan: Plan) -> None:
+    """Add the plan's reservations (staff and rooms) for the session."""
+    for resource in plan.resources:
+        db.session.add(
+            Reservation(
+                session_id=session.id,
+                resource=resource,
+                starts_at=plan.starts,
+                ends_at=plan.ends,
+            )
+        )
+
+
+def flush_reservations(plan: Plan, exclude_session_id: int | None) -> None:
+    """Write; if PostgreSQL's exclusion constraint caught a race, answer with the conflicts."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if not is_exclusion_violation(error):
+            raise
+        db.session.rollback()
+        conflicts = find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
+        # The rival booking is committed by now, so the check normally finds it.
+        raise Conflict(
+            "Another booking took this time a moment ago.",
+            title="Double booking",
+            conflicts=conflicts,
+        ) from None
+
+
+def plan_of(session: Session, **changes: Any) -> Plan:
+    """The plan a booked session stands for, with some fields changed."""
+    people = [
+        rules.PersonDraft(
+            role=p.role,
+            staff=p.staff,
+            name=p.name,
+            email=p.email,
+            phone=p.phone,
+            side=p.side,
+            court_id=p.court_id,
+        )
+        for p in session.active_participants
+    ]
+    values: dict[str, Any] = {
+        "kind": session.kind,
+        "host_court_id": session.host_court_id,
+        "people": people,
+        "rooms": list(session.rooms),
+        "starts": session.starts_at,
+        "ends": session.ends_at,
+        "outside_hours_reason": session.outside_hours_reason,
+        "short_notice_reason": session.short_notice_reason,
+    }
+    values.update(changes)
+    return Plan(**values)
+
+
+def require_open(session: Session) -> None:
+    """Refuse (409) changes to a session that is over or cancelled."""
+    if session.status not in OPEN_STATUSES:
+        raise Conflict(f"Session {session.id} is {session.status} and can't be changed.")
+
+
+def rewrite_reservations(session: Session, plan: Plan) -> None:
+    """Replace the session's reservations with the plan's (reschedule, new rooms)."""
+    db.session.execute(sa.delete(Reservation).where(Reservation.session_id == session.id))
+    reserve(session, plan)
+    flush_reservations(plan, session.id)
