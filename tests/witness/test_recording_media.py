@@ -126,6 +126,24 @@ def wait_segment(app, rid: int, n: int, timeout: float = 40) -> Any:
     return asyncio.to_thread(recorders.wait_segment, rid, n, timeout)
 
 
+async def segment_plays(call: Any, root: Path, rid: int, n: int, timeout: float = 20) -> bool:
+    """Wait until segment ``n`` of a recording being written decodes to at least one frame."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        _, body = await call("GET", f"/recordings/{rid}")
+        segment = next((x for x in body["segments"] if x["n"] == n), None)
+        files = list(root.glob(f"*/*/{segment['file']}")) if segment else []
+        if files:
+            try:
+                if sum(decode(files[0], segment["streams"]).values()) > 0:
+                    return True
+            except (av.error.FFmpegError, AssertionError, KeyError):
+                pass  # still being written: no complete fragment yet
+        await asyncio.sleep(0.25)  # polling a file being written; there is no event for it
+    return False
+
+
 def test_three_peers_recorded_scripted_sealed_and_verified(
     media_app, live_server, now_session, auth, court_staff
 ):
@@ -184,12 +202,15 @@ def test_three_peers_recorded_scripted_sealed_and_verified(
 def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
     media_app, live_server, now_session, auth, court_staff
 ):
+    root = recordings_root()
+
     async def scenario(call, s, peers):
         status, started = await call("POST", f"/sessions/{s['id']}/recordings", {})
         rid = started["id"]
         assert await wait_segment(media_app, rid, 2)
-        # Not synchronisation: segment 2 gets 2.5 s of media (fragments of 1 s) to lose.
-        await asyncio.sleep(2.5)
+        # Kill only once segment 2 holds a decodable fragment (1 s fragments): that is what
+        # the crash must not lose.
+        assert await segment_plays(call, root, rid, 2), "segment 2 never held a fragment"
         recorders = media_app.extensions["hearings.recorders"]
         await asyncio.to_thread(recorders.kill, rid, "recorder process killed (drill)")
         # The supervisor rejoins the room with a fresh token and records on.
