@@ -197,6 +197,16 @@ class ReminderScheduler(BackgroundScheduler):
             return None
         return super()._process_jobs()  # type: ignore[no-any-return]
 
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        """Remove a job; a shutdown racing a pass over the store is no error."""
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            # Stopped in the middle of a pass: APScheduler then looks among pending jobs
+            # only. The job is in the store; the next scheduler's pass handles it.
+            if self.state != STATE_STOPPED:
+                raise
+
 
 def scheduler_of(app: Flask) -> BackgroundScheduler:
     """The app's scheduler (one per process), built on first use, not started."""
