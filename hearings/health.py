@@ -1,0 +1,57 @@
+"""Liveness and readiness for load balancers and operators: /healthz and /readyz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app
+
+from hearings.errors import problem_response
+from hearings.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers (nothing else is checked)."""
+    return {"status": "ok"}
+
+
+def _check_database() -> str:
+    db.session.execute(sa.text("SELECT 1"))
+    return "ok"
+
+
+def _check_redis() -> str:
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return "not configured"
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """Ready to serve: the database and (when configured) Redis answer."""
+    checks: dict[str, str] = {}
+    failed = False
+    for name, check in (("database", _check_database), ("redis", _check_redis)):
+        try:
+            checks[name] = check()
+        except Exception as error:  # any failure of a dependency means "not ready", said
+            checks[name] = f"failed: {type(error).__name__}"
+            failed = True
+    if failed:
+        return problem_response(
+            {"type": "https://hearings.court/problems/not-ready", "title": "Not ready",
+             "status": 503, "detail": "A dependency does not answer.", "checks": checks}
+        )  # fmt: skip
+    return {"status": "ready", "checks": checks}
