@@ -215,7 +215,14 @@ def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
         await asyncio.to_thread(recorders.kill, rid, "recorder process killed (drill)")
         # The supervisor rejoins the room with a fresh token and records on.
         assert await wait_segment(media_app, rid, 3)
-        status, body = await call("GET", f"/recordings/{rid}")
+        # The supervisor reports "resumed" just after the new segment opens: wait for it.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while True:
+            status, body = await call("GET", f"/recordings/{rid}")
+            if body["status"] == "recording" or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.2)  # polling the recording's state; the report has no event
         assert body["status"] == "recording", body["status"]
         status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
         assert status == 200, sealed
