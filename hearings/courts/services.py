@@ -9,7 +9,12 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hearings.courts.calendar import holiday_name, is_adjusted_working_day, load_calendars
+from hearings.courts.calendar import (
+    CourtCalendar,
+    holiday_name,
+    is_adjusted_working_day,
+    load_calendars,
+)
 from hearings.courts.models import SEASONS, Court, CourtClosure, Room, Staff, WorkingHours
 from hearings.errors import NotAuthenticated, NotFound, RuleViolation
 from hearings.extensions import db
@@ -75,9 +80,13 @@ def list_rooms(court: str | None) -> list[Room]:
     return list(db.session.scalars(query.order_by(Room.court_id, Room.id)))
 
 
-def hours_notice(court: Court, day: date, now: datetime) -> dict[str, Any]:
-    """The court's hours on a day, whether it is open now, and when it next opens."""
-    calendar = load_calendars([court.id])[court.id]
+def hours_notice(
+    court: Court, day: date, now: datetime, calendar: CourtCalendar | None = None
+) -> dict[str, Any]:
+    """The court's hours on a day, whether it is open now, and when it next opens.
+
+    Pass the court's ``calendar`` when asking about several days (loaded once)."""
+    calendar = calendar or load_calendars([court.id])[court.id]
     timetable = calendar.timetable(day)
     periods = calendar.open_periods(day)
     closed = calendar.closed_reason(day)

@@ -10,6 +10,7 @@ from spectree import Response
 
 from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
+from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
 from hearings.errors import HearingsError, MalformedRequest
 from hearings.extensions import spec
@@ -137,7 +138,10 @@ def directory_page():
     today = services.local_today(now)
     courts = services.list_courts()
     week = services.week_of(today)
-    hours = {c.id: [services.hours_notice(c, day, now) for day in week] for c in courts}
+    calendars = load_calendars([c.id for c in courts])
+    hours = {
+        c.id: [services.hours_notice(c, day, now, calendars[c.id]) for day in week] for c in courts
+    }
     return render_template(
         "directory.html",
         people=services.search_directory(court, q, role),

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, g
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from hearings.courts.calendar import load_calendars
@@ -103,11 +104,16 @@ def organizer_address() -> str:
 
 def working_hours_text(session: Session) -> str:
     """The host court's hours on the session's day, e.g. ``08:00–12:00, 15:00–18:00``."""
-    calendar = load_calendars([session.host_court_id])[session.host_court_id]
-    timetable = calendar.timetable(local(session.starts_at).date())
-    if timetable is None:
-        return ""
-    return ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in timetable.periods)
+    # One booking writes several emails, each asking this twice: load the calendar once
+    # per court and day within the app context (a request, or one scheduler job).
+    key = (session.host_court_id, local(session.starts_at).date())
+    cache: dict[Any, str] = g.setdefault("hearings_hours_text", {})
+    if key not in cache:
+        calendar = load_calendars([key[0]])[key[0]]
+        timetable = calendar.timetable(key[1])
+        periods = timetable.periods if timetable is not None else ()
+        cache[key] = ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in periods)
+    return cache[key]
 
 
 def location_text(session: Session) -> str:

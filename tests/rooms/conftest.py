@@ -66,6 +66,15 @@ class Peer:
         self.welcome = welcome
         self.peer_id = welcome.get("peer_id")
 
+    @classmethod
+    def joined(cls, ws: ClientConnection, token: str) -> Peer:
+        """Send ``join`` on an open socket and wait for the welcome."""
+        ws.send(json.dumps({"type": "join", "token": token}))
+        peer = cls(ws, {})
+        peer.welcome = peer.expect("welcome")
+        peer.peer_id = peer.welcome["peer_id"]
+        return peer
+
     def send(self, frame: dict[str, Any] | str | bytes) -> None:
         self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
@@ -108,12 +117,7 @@ def join(open_ws) -> Callable[..., Peer]:
     """Connect and send ``join`` with a token; returns the peer with its welcome."""
 
     def joiner(session_id: int, token: str) -> Peer:
-        ws = open_ws(session_id)
-        ws.send(json.dumps({"type": "join", "token": token}))
-        peer = Peer(ws, {})
-        peer.welcome = peer.expect("welcome")
-        peer.peer_id = peer.welcome["peer_id"]
-        return peer
+        return Peer.joined(open_ws(session_id), token)
 
     return joiner
 
@@ -139,10 +143,6 @@ def join_at() -> Iterator[Callable[..., Peer]]:
 
         def joiner(server: str, session_id: int, token: str) -> Peer:
             ws = sockets.enter_context(connect(f"ws://{server}/ws/rooms/{session_id}"))
-            ws.send(json.dumps({"type": "join", "token": token}))
-            peer = Peer(ws, {})
-            peer.welcome = peer.expect("welcome")
-            peer.peer_id = peer.welcome["peer_id"]
-            return peer
+            return Peer.joined(ws, token)
 
         yield joiner

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from hearings.extensions import db
 from hearings.scheduling.models import AuditEvent, Session
-from tests.conftest import session_payload
 
 
 @pytest.fixture
@@ -192,10 +191,6 @@ def test_adding_an_outsider(book, client, auth, court_staff):
     )
     assert len(read.json["participants"]) == len(session["participants"]) + 1
     assert read.json["sequence"] == 1
-
-
-def test_payload_helper_is_valid(court_staff):
-    assert session_payload("hearing", court_staff)["kind"] == "hearing"
 
 
 def test_the_database_itself_refuses_overlaps(app, database_url, book):
