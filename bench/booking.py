@@ -1,7 +1,9 @@
 """Booking and availability latency against a populated schedule.
 
 Seeds ``--sessions`` sessions (100,000 by default) with bulk inserts, then times
-``book_session`` + commit, a bare insert of the same rows, and ``find_free_slots``.
+``book_session`` + commit, a bare insert of the same rows (everything a booking writes: the
+session, its rooms, participants, reservations, audit event, outbox messages and reminder
+jobs, with SQLAlchemy Core in one transaction), and ``find_free_slots``.
 Run: ``.venv/bin/python bench/booking.py [--sessions N] [--database-url URL]``.
 SQLite in a temporary folder by default; a PostgreSQL URL has its schema ``public`` dropped.
 """
@@ -36,8 +38,17 @@ NOW = "2026-09-01T09:00:00+08:00"
 COURTS = ("luoyang", "luohe")
 ROLES = ("judge", "clerk", "mediator")
 STAFF, ROOMS, WARMUP, BATCH = 40, 12, 5, 10_000
-#: The tables a booking fills, parents first.
-TABLES = ("sessions", "participants", "reservations", "session_rooms")
+#: The tables a booking fills, parents first (the seed leaves reminder jobs out: most have run).
+TABLES = (
+    "sessions",
+    "participants",
+    "reservations",
+    "session_rooms",
+    "audit_events",
+    "outbox_messages",
+)
+#: A reminder job row's pickled state is about this long.
+JOB_STATE = bytes(600)
 HOUR = timedelta(hours=1)
 
 
@@ -93,9 +104,15 @@ def working_slots(start: datetime, days: int) -> list[Period]:
 
 
 def session_rows(
-    sid: int, member: tuple[int, str, str], room: int | None, span: Period, now: datetime
+    sid: int,
+    member: tuple[int, str, str],
+    room: int | None,
+    span: Period,
+    now: datetime,
+    first_participant: int,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of one mediation (judge, mediator) or witnessing (clerk) session."""
+    """The rows of one mediation (judge, mediator) or witnessing (clerk) session, its
+    participants numbered from ``first_participant``."""
     staff_id, court, role = member
     kind = "witness" if role == "clerk" else "mediation"
     when = {"starts_at": span[0], "ends_at": span[1]}
@@ -108,14 +125,26 @@ def session_rows(
         else [("mediator", staff_id, None), ("party", None, "张三")]
     )
     keys = [f"staff:{staff_id}"] + ([f"room:{room}"] if room is not None else [])
+    participants = [
+        {"id": first_participant + i, "session_id": sid, "role": r, "staff_id": s, "name": n}
+        | {"court_id": court}
+        for i, (r, s, n) in enumerate(people)
+    ]
+    outbox = [
+        {"dedupe_key": f"{sid}:p{p['id']}:0:invite", "session_id": sid, "participant_id": p["id"]}
+        | {"channel": "email", "kind": "invite", "sequence": 0, "recipient": "", "body": ""}
+        | {"subject": f"【调解】案件{sid} · 邀请 Invitation", "state": "no_address"}
+        | {"attempts": 0, "next_attempt_at": now, "created_at": now}
+        for p in participants
+    ]
+    audit = {"at": now, "session_id": sid, "action": "session.booked", "detail": {"kind": kind}}
     return {
         "sessions": [session],
-        "participants": [
-            {"session_id": sid, "role": r, "staff_id": s, "name": n, "court_id": court}
-            for r, s, n in people
-        ],
+        "participants": participants,
         "reservations": [{"session_id": sid, "resource": k, "active": True, **when} for k in keys],
         "session_rooms": [{"session_id": sid, "room_id": room}] if room is not None else [],
+        "audit_events": [audit],
+        "outbox_messages": outbox,
     }
 
 
@@ -143,21 +172,25 @@ def seed(
     now = utcnow()
     with db.engine.begin() as conn:
         sid: int = conn.scalar(sa.select(sa.func.coalesce(sa.func.max(Session.id), 0))) or 0
+        pid = sid * 3
         for i, member in enumerate(staff):
             used = {j * len(slots) // shares[i] for j in range(shares[i])} if shares[i] else set()
             free[member[0]] = [s for k, s in enumerate(slots) if k not in used]
             room = rooms[i][0] if i < len(rooms) else None
             for k in sorted(used):
                 sid += 1
-                for name, rows in session_rows(sid, member, room, slots[k], now).items():
-                    batch[name].extend(rows)
+                rows = session_rows(sid, member, room, slots[k], now, pid + 1)
+                pid += len(rows["participants"])
+                for name, table_rows in rows.items():
+                    batch[name].extend(table_rows)
                 if len(batch["sessions"]) >= BATCH:
                     flush(conn, batch)
         flush(conn, batch)
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "SELECT setval(pg_get_serial_sequence('sessions', 'id'), max(id)) FROM sessions"
-            )
+            for table in ("sessions", "participants"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
         conn.exec_driver_sql("ANALYZE")
     return free
 
@@ -232,16 +265,33 @@ def main() -> None:
 
             def bare() -> None:
                 staff_id, room, span = next_slot()
-                rows = session_rows(0, (staff_id, "luoyang", "mediator"), room, span, start)
+                rows = session_rows(0, (staff_id, "luoyang", "mediator"), room, span, start, 0)
                 del rows["sessions"][0]["id"]
+                tables = db.metadata.tables
                 with db.engine.begin() as conn:
-                    sessions = db.metadata.tables["sessions"]
-                    insert = sa.insert(sessions).returning(sessions.c.id)
+                    insert = sa.insert(tables["sessions"]).returning(tables["sessions"].c.id)
                     new_id = conn.execute(insert, rows["sessions"][0]).scalar_one()
-                    for row in rows["participants"] + rows["reservations"]:
-                        row["session_id"] = new_id
-                    for name in ("participants", "reservations"):
-                        conn.execute(sa.insert(db.metadata.tables[name]), rows[name])
+                    people = []
+                    for person in rows.pop("participants"):
+                        del person["id"]
+                        insert = sa.insert(tables["participants"]).returning(
+                            tables["participants"].c.id
+                        )
+                        people.append(conn.execute(insert, person | {"session_id": new_id}))
+                    for message, person in zip(rows["outbox_messages"], people, strict=True):
+                        message["participant_id"] = person.scalar_one()
+                        message["dedupe_key"] = f"{new_id}:p{message['participant_id']}:0:invite"
+                    for name in TABLES[2:]:
+                        for row in rows[name]:
+                            row["session_id"] = new_id
+                        if rows[name]:
+                            conn.execute(sa.insert(tables[name]), rows[name])
+                    jobs = [
+                        {"id": f"reminder-{new_id}-{m}", "next_run_time": 0.0}
+                        | {"job_state": JOB_STATE}
+                        for m in (1440, 30)
+                    ]
+                    conn.execute(sa.insert(tables["apscheduler_jobs"]), jobs)
 
             rng = random.Random(7)
             calendars_of = list(COURTS)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hearings.extensions import db
 from hearings.notify import wecom
@@ -42,35 +42,39 @@ def store(
     state: str = "pending",
     error: str | None = None,
     whom: str | None = None,
-) -> OutboxMessage | None:
-    """Store one message in the caller's transaction; None if that message exists already."""
+) -> bool:
+    """Store one message in the caller's transaction; False if that message exists already.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the dedupe key: a message another worker
+    stored a moment ago goes out once, from there, and this transaction carries on.
+    """
     key = dedupe_key(session, whom or f"p{participant.id if participant else 0}", kind)
-    if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
-        return None
     now = utcnow()
-    message = OutboxMessage(
-        dedupe_key=key,
-        session_id=session.id,
-        participant_id=participant.id if participant is not None else None,
-        channel=channel,
-        kind=kind,
-        sequence=session.sequence,
-        recipient=recipient,
-        subject=subject[:300],
-        body=body,
-        state=state,
-        attempts=0,
-        next_attempt_at=now,
-        last_error=error,
-        created_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        # Another worker stored the same message a moment ago: it goes out once, from there.
-        return None
-    return message
+    values: dict[str, Any] = {
+        "dedupe_key": key,
+        "session_id": session.id,
+        "participant_id": participant.id if participant is not None else None,
+        "channel": channel,
+        "kind": kind,
+        "sequence": session.sequence,
+        "recipient": recipient,
+        "subject": subject[:300],
+        "body": body,
+        "state": state,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": error,
+        "created_at": now,
+    }
+    connection = db.session.connection()
+    insert = dialect_insert(connection, OutboxMessage.__table__)
+    insert = insert.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return bool(connection.execute(insert).rowcount)
+
+
+def dialect_insert(connection: sa.Connection, table: Any) -> Any:
+    """The dialect's ``INSERT``, which takes ``ON CONFLICT`` clauses (SQLite, PostgreSQL)."""
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def backoff(attempts: int) -> timedelta:

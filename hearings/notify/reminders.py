@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import pickle
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,16 +18,19 @@ from typing import Any
 import sqlalchemy as sa
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import BasePoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.util import datetime_to_utc_timestamp
 from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from hearings.extensions import db
-from hearings.notify.models import ReminderSent
-from hearings.notify.outbox import deliver_outbox
+from hearings.notify.models import ReminderSent, scheduler_jobs
+from hearings.notify.outbox import deliver_outbox, dialect_insert
 from hearings.notify.services import send_reminder_emails
 from hearings.scheduling.models import Session
 from hearings.timekeeping import utcnow
@@ -34,6 +38,8 @@ from hearings.timekeeping import utcnow
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "notify-sweep"
+#: The pickle protocol of the job store's rows (SQLAlchemyJobStore's default).
+JOB_PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 _EXTENSION = "hearings.scheduler"
 _lock = threading.Lock()
 #: Sessions in these states still get their reminders.
@@ -222,7 +228,9 @@ def scheduler_of(app: Flask) -> BackgroundScheduler:
             if url.get_backend_name() == "sqlite":
                 options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
             store = SharedJobStore(
-                url=url.render_as_string(hide_password=False), engine_options=options
+                url=url.render_as_string(hide_password=False),
+                engine_options=options,
+                pickle_protocol=JOB_PICKLE_PROTOCOL,
             )
             scheduler = ReminderScheduler(
                 jobstores={"default": store},
@@ -269,8 +277,10 @@ def is_running(app: Flask) -> bool:
     return scheduler is not None and scheduler.state == STATE_RUNNING
 
 
-def plan_jobs(session: Session) -> dict[str, Any]:
-    """The jobs a session should have now: its future reminders, or none once cancelled."""
+def plan_jobs(session: Session, *, new: bool = False) -> dict[str, Any]:
+    """The jobs a session should have now: its future reminders, or none once cancelled.
+
+    ``new``: booked in this transaction, so it has no jobs to remove yet."""
     now = utcnow()
     jobs = []
     if session.status in REMINDED_STATUSES:
@@ -282,28 +292,56 @@ def plan_jobs(session: Session) -> dict[str, Any]:
     gone = [
         reminder_job_id(session.id, m)
         for m in reminder_minutes()
-        if reminder_job_id(session.id, m) not in wanted
+        if not new and reminder_job_id(session.id, m) not in wanted
     ]
     return {"session_id": session.id, "add": jobs, "remove": gone}
 
 
-def apply_job_plan(app: Flask, plan: dict[str, Any]) -> None:
-    """Put a session's reminder jobs in the job store: add, move (same id) or remove."""
-    scheduler = start_scheduler(app, paused=not is_running(app))
+def write_job_plan(app: Flask, connection: sa.Connection, plan: dict[str, Any]) -> None:
+    """Put a session's reminder jobs in the job store in the caller's transaction.
+
+    The rows are those APScheduler's own store writes (same table, same pickled state), so
+    a scheduler process runs them like any job; written with the change that caused them,
+    they commit or roll back with it, and a booking costs no transaction of its own here.
+    """
+    scheduler = scheduler_of(app)
+    table = scheduler_jobs
+    if plan["remove"]:
+        connection.execute(sa.delete(table).where(table.c.id.in_(plan["remove"])))
+    rows = []
     for job_id, due, minutes in plan["add"]:
-        scheduler.add_job(
-            "hearings.notify.reminders:run_reminder",
-            trigger="date",
-            run_date=due,
-            args=[plan["session_id"]],
+        job = Job(
+            scheduler,
             id=job_id,
+            func="hearings.notify.reminders:run_reminder",
+            trigger=DateTrigger(run_date=due, timezone=UTC),
+            executor="default",
+            args=(plan["session_id"],),
+            kwargs={},
             name=f"{minutes} min reminder of session {plan['session_id']}",
-            replace_existing=True,
             # Late is better than never, until the session starts.
             misfire_grace_time=minutes * 60,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=due,
         )
-    for job_id in plan["remove"]:
-        scheduler.remove_job(job_id)
+        state = pickle.dumps(job.__getstate__(), JOB_PICKLE_PROTOCOL)
+        rows.append(
+            {"id": job_id, "next_run_time": datetime_to_utc_timestamp(due), "job_state": state}
+        )
+    if rows:
+        # Same id, new time: the job moves (the rows of a reschedule replace the old ones).
+        upsert = dialect_insert(connection, table)
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[table.c.id],
+                set_={
+                    "next_run_time": upsert.excluded.next_run_time,
+                    "job_state": upsert.excluded.job_state,
+                },
+            ),
+            rows,
+        )
 
 
 def wake(app: Flask) -> None:

@@ -20,7 +20,6 @@ from hearings.notify.invites import (
     working_hours_text,
 )
 from hearings.notify.mail import compose
-from hearings.notify.models import OutboxMessage
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import local, utcnow
 
@@ -90,8 +89,9 @@ def queue_email(
     text: str,
     method: str | None = None,
     reason: str | None = None,
-) -> OutboxMessage | None:
-    """Store one email to one participant (with the invite when ``method`` is given)."""
+) -> bool:
+    """Store one email to one participant (with the invite when ``method`` is given);
+    False if it was stored already."""
     label_zh, label_en, head_zh, head_en = EMAIL_TEXTS[text]
     kind_zh, kind_en = KIND_NAMES[session.kind]
     start = f"{local(session.starts_at):%Y-%m-%d %H:%M}"

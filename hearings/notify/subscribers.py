@@ -1,4 +1,5 @@
-"""Subscriptions to the scheduling signals; reminder jobs move once the change is committed."""
+"""Subscriptions to the scheduling signals: messages and reminder jobs are written in the
+transaction of the change that causes them, so they commit or roll back with it."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from hearings.scheduling.models import Session
 
 log = logging.getLogger(__name__)
 
-#: Work to do after the transaction that caused it commits (kept in the DB session's info).
+#: Set in the DB session's info when the scheduler should look at its jobs after the commit.
 _AFTER_COMMIT = "hearings.notify.after_commit"
 
 
-def _later(session: Session) -> None:
-    work = db.session.info.setdefault(_AFTER_COMMIT, [])
-    work.append(reminders.plan_jobs(session))
+def _later(session: Session, *, new: bool = False) -> None:
+    """Move the session's reminder jobs, in this transaction; wake the scheduler after it."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    plan = reminders.plan_jobs(session, new=new)
+    reminders.write_job_plan(app, db.session.connection(), plan)
+    db.session.info[_AFTER_COMMIT] = True
 
 
 def on_booked(sender: Session, occurrences: list[Session] | None = None, **_: Any) -> None:
@@ -29,7 +33,7 @@ def on_booked(sender: Session, occurrences: list[Session] | None = None, **_: An
     sessions = occurrences or [sender]
     services.notify_booked(sessions)
     for session in sessions:
-        _later(session)
+        _later(session, new=True)
 
 
 def on_changed(sender: Session, changes: dict[str, Any] | None = None, **_: Any) -> None:
@@ -56,19 +60,14 @@ def on_progressed(sender: Session, after: str | None = None, **_: Any) -> None:
 def _after_commit(session: sa.orm.Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint released: the outer transaction is still open
-    plans = session.info.pop(_AFTER_COMMIT, None)
-    if not plans:
+    if not session.info.pop(_AFTER_COMMIT, None):
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        for plan in plans:
-            reminders.apply_job_plan(app, plan)
         reminders.wake(app)
     except Exception:
-        # The booking is committed and its messages are stored; only the timers failed.
-        # The periodic sweep sends reminders from the sessions table, so none is lost:
-        # log loudly rather than turn a done booking into an error.
-        log.exception("reminder jobs could not be updated; the sweep will cover them")
+        # The change and its jobs are committed; the scheduler finds them at its next pass.
+        log.exception("the scheduler could not be woken; its next pass finds the new jobs")
 
 
 def _after_rollback(session: sa.orm.Session) -> None:

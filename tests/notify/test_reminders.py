@@ -35,6 +35,11 @@ def release() -> None:
     db.session.rollback()
 
 
+def stored_jobs(app) -> list:
+    """The jobs in the job store, as a scheduler reads them (opened paused: it runs none)."""
+    return start_scheduler(app, paused=True).get_jobs()
+
+
 def is_reminder(message) -> bool:
     return "Reminder" in message["Subject"]
 
@@ -69,7 +74,7 @@ class JobWatcher:
 def test_reminder_jobs_have_stable_ids_move_and_go(book, client, auth, court_staff, app):
     session_id = book("mediation").json["id"]
     release()
-    scheduler = scheduler_of(app)
+    scheduler = start_scheduler(app, paused=True)  # opens the job store, runs nothing
     day, half_hour = (
         scheduler.get_job(reminder_job_id(session_id, 1440)),
         scheduler.get_job(reminder_job_id(session_id, 30)),
@@ -126,7 +131,7 @@ def test_no_reminder_for_what_was_booked_after_it_was_due(book, smtp, app):
     book("mediation", starts_at="2026-09-10T10:00:00", ends_at="2026-09-10T11:00:00")
     release()
     # The day-before reminder was due before the booking: only the 30-minute one is set.
-    assert [j.id.rsplit("-", 1)[1] for j in scheduler_of(app).get_jobs()] == ["30"]
+    assert [j.id.rsplit("-", 1)[1] for j in stored_jobs(app)] == ["30"]
     assert send_due_reminders() == 0
 
 
@@ -275,7 +280,7 @@ def test_cancelling_a_series_removes_every_occurrences_jobs(
     weekly = {"starts_at": "2026-09-10T15:00:00", "ends_at": "2026-09-10T16:00:00"}
     first = book("liaison", rrule="FREQ=WEEKLY;COUNT=3", **weekly).json
     release()
-    assert len(scheduler_of(app).get_jobs()) == 6
+    assert len(stored_jobs(app)) == 6
     response = client.post(
         f"/api/v1/sessions/{first['id']}/cancel",
         json={"reason": "联络办公室调整", "scope": "series"},
@@ -283,5 +288,5 @@ def test_cancelling_a_series_removes_every_occurrences_jobs(
     )
     assert response.status_code == 200
     release()
-    assert scheduler_of(app).get_jobs() == []
+    assert stored_jobs(app) == []
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
