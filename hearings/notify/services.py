@@ -37,6 +37,12 @@ EMAIL_TEXTS = {
         "以下{kind_zh}的安排已变更，请以本邮件为准。",
         "This {kind_en} has changed; this message replaces earlier ones.",
     ),
+    "relink": (
+        "新链接",
+        "New link",
+        "您参加以下{kind_zh}的链接已重新签发，旧链接已失效，请使用本邮件中的新链接。",
+        "Your link to this {kind_en} was replaced: the old one no longer works; use this one.",
+    ),
     "cancel": ("取消", "Cancelled", "以下{kind_zh}已取消。", "This {kind_en} is cancelled."),
     "removed": (
         "取消",
@@ -230,6 +236,13 @@ def notify_booked(occurrences: Iterable[Session]) -> None:
 def notify_changed(session: Session, changes: dict[str, Any]) -> None:
     """A change: the person added or removed hears it; staff get the new attendee list;
     a new time, room or title reaches everyone with SEQUENCE + 1."""
+    reissued = changes.get("link_reissued")
+    if reissued is not None:
+        # Only that person's link changed: they get it in an update; nobody else hears of it.
+        for participant in session.active_participants:
+            if participant.id == reissued:
+                queue_email(session, participant, "update", text="relink", method="REQUEST")
+        return
     added, removed = changes.get("participant_added"), changes.get("participant_removed")
     concerned = {pid for pid in (added, removed) if pid is not None}
     for participant in session.participants:

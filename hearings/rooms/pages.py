@@ -48,6 +48,24 @@ def links_page(session_id: int) -> str | Response:
     return render_template("rooms_links.html", session=session, links=links)
 
 
+@staff_pages.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@login_required
+def reissue_link(session_id: int, participant_id: int) -> str | Response:
+    """Replace one person's link (old ones stop working; they are sent the new one)."""
+    session = load_session(session_id)
+    try:
+        link = services.reissue_link(current_user, session, participant_id)
+        db.session.commit()
+    except HearingsError as error:
+        db.session.rollback()
+        flash(error.detail)
+        return redirect(url_for("scheduling.session_page", session_id=session_id))
+    services.close_replaced(session_id, participant_id)
+    link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=3))
+    flash(_("已重新签发链接：旧链接已失效，新链接已通过邮件发送。"), "ok")
+    return render_template("rooms_links.html", session=session, links=[link], reissued=True)
+
+
 @staff_pages.post("/sessions/<int:session_id>/enter")
 @login_required
 def enter(session_id: int) -> Response:

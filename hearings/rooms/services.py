@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from hearings.courts.models import Staff
-from hearings.errors import Conflict
+from hearings.errors import Conflict, NotFound
 from hearings.extensions import db
 from hearings.rooms.bus import PeerInfo
 from hearings.rooms.models import AttendanceEvent
-from hearings.rooms.tokens import RECORDER_ROLE, issue_room_token, join_url
+from hearings.rooms.tokens import RECORDER_ROLE, issue_room_token, join_url, revoke_links
+from hearings.scheduling import audit, signals
 from hearings.scheduling.access import require_session_access
 from hearings.scheduling.models import Participant, Session
 from hearings.scheduling.planning import OPEN_STATUSES
@@ -37,6 +39,40 @@ def issue_links(actor: Staff, session: Session) -> list[dict[str, Any]]:
             }
         )
     return links
+
+
+def reissue_link(actor: Staff, session: Session, participant_id: int) -> dict[str, Any]:
+    """Replace one participant's join link: the earlier ones stop working and the person gets
+    an updated invite with the new link. For a link that was forwarded, lost or seen by
+    someone it was not meant for. Once committed, ``close_replaced`` ends open connections."""
+    require_session_access(actor, session, "re-issue join links for")
+    if session.status not in OPEN_STATUSES:
+        raise Conflict(f"Session {session.id} is {session.status}: no links are issued.")
+    participant = next((p for p in session.active_participants if p.id == participant_id), None)
+    if participant is None:
+        raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+    revoked = revoke_links(session.id, participant.id)
+    token, link = issue_room_token(participant, actor)
+    session.sequence += 1
+    session.updated_at = utcnow()
+    audit.record(
+        "link.reissued", actor, session, participant_id=participant.id, links_revoked=revoked
+    )
+    signals.session_changed.send(session, changes={"link_reissued": participant.id})
+    return {
+        "participant_id": participant.id,
+        "name": participant.display_name,
+        "role": participant.role,
+        "url": join_url(token),
+        "expires_at": isoformat(link.expires_at),
+    }
+
+
+def close_replaced(session_id: int, participant_id: int) -> None:
+    """Close (4403) the participant's open connections, made with a link now replaced (after
+    the commit, so a reconnection finds the old link revoked)."""
+    hub = current_app.extensions["hearings.hub"]
+    hub.close_participant(session_id, participant_id, "the join link was replaced")
 
 
 def record_attendance(info: PeerInfo, event: str, detail: dict[str, Any]) -> None:

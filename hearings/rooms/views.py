@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask_sock import ConnectionClosed
@@ -20,6 +19,7 @@ from hearings.rooms.ice import ice_servers
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.schemas import Problem
+from hearings.security import same_site
 from hearings.timekeeping import isoformat
 
 api = Blueprint("rooms_api", __name__)
@@ -43,6 +43,17 @@ def create_links(session_id: int):
     links = services.issue_links(g.staff, load_session(session_id))
     db.session.commit()
     return {"items": links}, 201
+
+
+@api.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@staff_required
+@spec.validate(resp=Response(**ERRORS))
+def reissue_link(session_id: int, participant_id: int):
+    """Replace one participant's join link (the old ones stop working; they get an update)."""
+    link = services.reissue_link(g.staff, load_session(session_id), participant_id)
+    db.session.commit()
+    services.close_replaced(session_id, participant_id)
+    return link, 201
 
 
 @api.get("/sessions/<int:session_id>/attendance")
@@ -78,11 +89,7 @@ def join(token: str):
 def _origin_allowed() -> bool:
     """Browsers send Origin: it must be this site. Non-browser peers send none."""
     origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    site = urlsplit(current_app.config["SITE_URL"])
-    allowed = {f"{site.scheme}://{site.netloc}", f"{request.scheme}://{request.host}"}
-    return origin.rstrip("/") in allowed
+    return origin is None or same_site(origin)
 
 
 def _first_frame(ws: Any) -> dict[str, Any]:

@@ -248,3 +248,49 @@ def test_the_invites_join_link_opens_that_persons_join_page(book, smtp, client):
     page = client.get(url.removeprefix("http://127.0.0.1:5000"))
     assert page.status_code == 200
     assert "李四" in page.text and "视频调解" in page.text
+
+
+def test_a_reissued_link_goes_out_as_an_update_to_that_person_only(
+    book, smtp, client, auth, court_staff
+):
+    session = book("mediation").json
+    deliver_outbox()
+    first = invites_by_address(smtp, 2)["lisi@example.com"]
+    old = event_of(parse_invite(ics_of(first)[2]))
+    old_path = str(old["URL"]).removeprefix("http://127.0.0.1:5000")
+    lisi = next(p for p in session["participants"] if p.get("email") == "lisi@example.com")
+
+    response = client.post(
+        f"/api/v1/sessions/{session['id']}/participants/{lisi['id']}/link",
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["participant_id"] == lisi["id"]
+    deliver_outbox()
+    (update,) = smtp.mailbox.wait_for(1, lambda m: "New link" in m["Subject"])
+    assert update["To"].addresses[0].addr_spec == "lisi@example.com"
+    method, _, data = ics_of(update)
+    event = event_of(parse_invite(data))
+    assert (method, event["UID"], event["SEQUENCE"]) == ("REQUEST", old["UID"], 1)
+    assert len(smtp.mailbox.messages) == 3  # nobody else was told
+    # The link the invite carried before no longer opens the room; the new ones do.
+    assert client.get(old_path).status_code == 403
+    new_path = str(event["URL"]).removeprefix("http://127.0.0.1:5000")
+    assert new_path != old_path
+    for path in (new_path, response.json["url"].removeprefix("http://127.0.0.1:5000")):
+        page = client.get(path)
+        assert page.status_code == 200 and "李四" in page.text
+
+
+def test_only_the_sessions_staff_may_reissue_a_link(book, client, auth, court_staff):
+    session = book("mediation").json
+    lisi = next(p for p in session["participants"] if p.get("email") == "lisi@example.com")
+    url = f"/api/v1/sessions/{session['id']}/participants/{lisi['id']}/link"
+    refused = client.post(url, headers=auth(court_staff["luohe-clerk1"]))
+    assert refused.status_code == 403
+    assert refused.mimetype == "application/problem+json"
+    missing = client.post(
+        f"/api/v1/sessions/{session['id']}/participants/999999/link",
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert missing.status_code == 404

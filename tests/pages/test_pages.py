@@ -7,8 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from hearings.extensions import db
 from hearings.i18n import catalogue
+from hearings.rooms.models import JoinLink
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +95,11 @@ def test_session_page_links_reschedule_cancel(signed_in, book, court_staff):
     links = signed_in.post(f"/sessions/{session['id']}/links")
     assert links.status_code == 200
     assert links.text.count("/join/ey") == 3 and links.text.count("<svg") == 3
+    assert links.text.count('class="reissue"') == 3
+    party = next(p for p in session["participants"] if p["role"] == "party")
+    reissued = signed_in.post(f"/sessions/{session['id']}/participants/{party['id']}/link")
+    assert reissued.status_code == 200 and "已重新签发链接" in reissued.text
+    assert reissued.text.count("/join/ey") == 1 and 'class="reissue"' not in reissued.text
     enter = signed_in.post(f"/sessions/{session['id']}/enter")
     assert enter.status_code == 302 and "/join/ey" in enter.headers["Location"]
     moved = signed_in.post(
@@ -126,3 +134,30 @@ def test_directory_page_and_hours(client, make_staff):
     assert 'id="hours-luoyang"' in page.text and 'id="hours-luohe"' in page.text
     # 2026-09-01 (frozen now) is a Tuesday, 09:00: open.
     assert "办公中" in page.text
+
+
+def test_forms_from_another_site_are_refused(signed_in, book, app):
+    session = book("hearing").json
+    url = f"/sessions/{session['id']}/links"
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(JoinLink.id)))
+        db.session.rollback()
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        refused = signed_in.post(url, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "Cross-site request refused" in refused.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(JoinLink.id))) == before
+        db.session.rollback()
+    # This site's own pages (Sec-Fetch-Site same-origin; Origin null under no-referrer) pass.
+    same = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
+    assert signed_in.post(url, headers=same).status_code == 200
+
+
+def test_the_sign_in_cookie_is_same_site_lax(client, court_staff):
+    judge = court_staff["luoyang-judge1"]
+    response = client.post(
+        "/login", data={"username": judge.username, "password": "secret-password"}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie

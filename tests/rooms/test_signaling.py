@@ -216,6 +216,26 @@ def test_removed_participant_is_cut_off(now_session, join, open_ws, client, auth
     assert Peer(ws, {}).close_code() == 4403
 
 
+def test_a_replaced_link_is_cut_off(now_session, join, open_ws, client, auth, court_staff):
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    applicant = join(s["id"], s["tokens"]["applicant"])
+    mediator.expect("waiting")
+    pid = next(p["id"] for p in s["participants"] if p.get("side") == "applicant")
+    reissued = client.post(
+        f"/api/v1/sessions/{s['id']}/participants/{pid}/link",
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert reissued.status_code == 201
+    assert applicant.close_code() == 4403
+    ws = open_ws(s["id"])
+    ws.send(json.dumps({"type": "join", "token": s["tokens"]["applicant"]}))
+    assert Peer(ws, {}).close_code() == 4403
+    # The new link lets the same person in.
+    again = join(s["id"], reissued.json["url"].rsplit("/", 1)[1])
+    assert mediator.expect("waiting")["peer"]["peer_id"] == again.peer_id
+
+
 def test_caucus_rooms_keep_parties_apart(now_session, join):
     s = now_session("mediation")
     mediator = join(s["id"], s["tokens"]["mediator"])
