@@ -108,10 +108,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from hearings.rooms import init_app as init_rooms
     from hearings.rooms.views import pages as rooms_pages
     from hearings.scheduling.pages import pages as scheduling_pages
-    from hearings.security import init_app as init_security
 
     app.register_blueprint(health)
-    init_security(app)
     init_i18n(app)
     init_rooms(app)
     sock.init_app(app)
