@@ -68,8 +68,8 @@ def store(
     }
     connection = db.session.connection()
     insert = dialect_insert(connection, OutboxMessage.__table__)
-    insert = insert.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return bool(connection.execute(insert).rowcount)
+    insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return bool(connection.execute(insert, values).rowcount)
 
 
 def dialect_insert(connection: sa.Connection, table: Any) -> Any:
