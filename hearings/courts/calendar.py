@@ -9,12 +9,15 @@ from functools import lru_cache
 
 import holidays
 import sqlalchemy as sa
+from flask import current_app
 
-from hearings.courts.models import CourtClosure, WorkingHours
+from hearings.courts.models import Court, CourtClosure, WorkingHours
 from hearings.extensions import db
 from hearings.timekeeping import at_local, local, local_dates
 
 Period = tuple[datetime, datetime]
+#: Where an app keeps the calendars it loaded: court id → (calendar_version, calendar).
+_CACHE = "hearings.calendars"
 
 
 @lru_cache(maxsize=32)
@@ -111,11 +114,39 @@ class CourtCalendar:
 
 
 def load_calendars(court_ids: Iterable[str]) -> dict[str, CourtCalendar]:
-    """Load the calendars of the given courts with two queries."""
+    """The calendars of the given courts: one small query when this process has them already.
+
+    Calendars are cached per app against each court's ``calendar_version``, which the
+    database changes with every write to the court's hours or closures (whichever process
+    or tool makes it); a changed version loads that court's calendar again, with two queries.
+    Callers must not change the calendars they get.
+    """
     ids = sorted(set(court_ids))
-    calendars = {cid: CourtCalendar(cid, []) for cid in ids}
     if not ids:
-        return calendars
+        return {}
+    cache: dict[str, tuple[int, CourtCalendar]] = current_app.extensions.setdefault(_CACHE, {})
+    query = sa.select(Court.id, Court.calendar_version).where(Court.id.in_(ids))
+    versions: dict[str, int] = {cid: version for cid, version in db.session.execute(query)}
+    calendars: dict[str, CourtCalendar] = {}
+    stale = []
+    for cid in ids:
+        cached = cache.get(cid)
+        if cached is not None and cid in versions and cached[0] == versions[cid]:
+            calendars[cid] = cached[1]
+        else:
+            stale.append(cid)
+    if stale:
+        loaded = _load_calendars(stale)
+        for cid, calendar in loaded.items():
+            if cid in versions:
+                cache[cid] = (versions[cid], calendar)
+        calendars.update(loaded)
+    return calendars
+
+
+def _load_calendars(ids: list[str]) -> dict[str, CourtCalendar]:
+    """Load the calendars of the given courts with two queries."""
+    calendars = {cid: CourtCalendar(cid, []) for cid in ids}
     rows = db.session.scalars(
         sa.select(WorkingHours)
         .where(WorkingHours.court_id.in_(ids))

@@ -29,6 +29,9 @@ class Court(Model):
     case_prefix: Mapped[str] = mapped_column(sa.String(16))
     phone: Mapped[str] = mapped_column(sa.String(32))
     address: Mapped[str] = mapped_column(sa.String(200))
+    #: Set to a new random number by the database (triggers) whenever a row of the court's
+    #: working hours or closures is written: loaded calendars are cached against it.
+    calendar_version: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="court", order_by="WorkingHours.starts_month, WorkingHours.starts_day"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
+import sqlalchemy as sa
 
 from hearings.courts.calendar import (
     CourtCalendar,
@@ -73,6 +74,34 @@ def test_court_closure_closes_one_court_only(app):
     assert calendars["luohe"].open_periods(date(2026, 9, 8)) == []
     assert "院庆" in calendars["luohe"].closed_reason(date(2026, 9, 8))
     assert common_open_periods(calendars.values(), date(2026, 9, 8)) == []
+
+
+def test_loaded_calendars_follow_every_change_to_hours_and_closures(app):
+    day = date(2026, 9, 8)
+    first = load_calendars(["luoyang", "luohe"])
+    assert load_calendars(["luoyang"])["luoyang"] is first["luoyang"]  # cached
+    db.session.rollback()
+
+    # An edit through the ORM, and one through plain SQL (another tool): both are seen.
+    db.session.add(CourtClosure(court_id="luohe", day=day, reason="院庆"))
+    db.session.commit()
+    assert load_calendars(["luohe"])["luohe"].open_periods(day) == []
+    assert load_calendars(["luoyang"])["luoyang"] is first["luoyang"]  # the other court's stays
+    later = date(2026, 9, 9)
+    db.session.execute(sa.update(CourtClosure).values(day=later))
+    db.session.commit()
+    luohe = load_calendars(["luohe"])["luohe"]
+    assert luohe.open_periods(day) and luohe.open_periods(later) == []
+    db.session.execute(sa.delete(CourtClosure).where(CourtClosure.court_id == "luohe"))
+    db.session.commit()
+    assert load_calendars(["luohe"])["luohe"].open_periods(later)
+
+    # A change seen inside a transaction that is rolled back is not served afterwards.
+    db.session.add(CourtClosure(court_id="luohe", day=day, reason="演练"))
+    db.session.flush()
+    assert load_calendars(["luohe"])["luohe"].open_periods(day) == []
+    db.session.rollback()
+    assert load_calendars(["luohe"])["luohe"].open_periods(day)
 
 
 def test_common_periods_are_the_intersection():
