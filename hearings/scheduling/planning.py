@@ -138,23 +138,18 @@ def raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> N
         )
 
 
-def reserve(session: Session, plan: Plan) -> None:
-    """Add the plan's reservations (staff and rooms) for the session."""
-    for resource in plan.resources:
-        db.session.add(
-            Reservation(
-                session_id=session.id,
-                resource=resource,
-                starts_at=plan.starts,
-                ends_at=plan.ends,
-            )
-        )
-
-
-def flush_reservations(plan: Plan, exclude_session_id: int | None) -> None:
-    """Write; if PostgreSQL's exclusion constraint caught a race, answer with the conflicts."""
+def reserve(session: Session, plan: Plan, exclude_session_id: int | None) -> None:
+    """Write the plan's reservations (staff and rooms) in one statement; if PostgreSQL's
+    exclusion constraint caught a race, answer with the conflicts."""
+    rows = [
+        {"session_id": session.id, "resource": resource}
+        | {"starts_at": plan.starts, "ends_at": plan.ends, "active": True}
+        for resource in plan.resources
+    ]
+    if not rows:
+        return
     try:
-        db.session.flush()
+        db.session.execute(sa.insert(Reservation), rows)
     except IntegrityError as error:
         if not is_exclusion_violation(error):
             raise
@@ -205,5 +200,4 @@ def require_open(session: Session) -> None:
 def rewrite_reservations(session: Session, plan: Plan) -> None:
     """Replace the session's reservations with the plan's (reschedule, new rooms)."""
     db.session.execute(sa.delete(Reservation).where(Reservation.session_id == session.id))
-    reserve(session, plan)
-    flush_reservations(plan, session.id)
+    reserve(session, plan, session.id)

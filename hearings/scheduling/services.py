@@ -112,7 +112,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
         db.session.flush()
         if request.rrule:
             session.series_id = sessions[0].id if sessions else session.id
-        planning.reserve(session, plan)
+        planning.reserve(session, plan, None)
         audit.record(
             "session.booked",
             actor,
@@ -123,7 +123,6 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             outside_hours_reason=request.outside_hours_reason,
             short_notice_reason=request.short_notice_reason,
         )
-        planning.flush_reservations(plan, None)
         sessions.append(session)
     signals.session_booked.send(sessions[0], occurrences=sessions)
     return sessions[0]
@@ -245,8 +244,7 @@ def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Pa
     session.participants.append(participant)
     if draft.staff is not None:
         resource_plan = planning.plan_of(session, people=[draft], rooms=[])
-        planning.reserve(session, resource_plan)
-        planning.flush_reservations(resource_plan, session.id)
+        planning.reserve(session, resource_plan, session.id)
     db.session.flush()
     session.sequence += 1
     session.updated_at = utcnow()
