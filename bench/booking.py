@@ -84,6 +84,8 @@ def make_people() -> tuple[Staff, list[tuple[int, str, str]], list[tuple[int, st
         Staff(court_id=COURTS[i % 2], role=ROLES[i // 2 % 3], username=f"b{i}", name=f"{i}", **who)
         for i in range(STAFF)
     ]
+    for member in staff:  # as in the directory: every staff member has an address
+        member.email = f"{member.username}@court.example"
     rooms = [Room(court_id=COURTS[i % 2], kind="courtroom", name=f"{i}") for i in range(ROOMS)]
     db.session.add_all([actor, *staff, *rooms])
     db.session.commit()
@@ -132,8 +134,9 @@ def session_rows(
     ]
     outbox = [
         {"dedupe_key": f"{sid}:p{p['id']}:0:invite", "session_id": sid, "participant_id": p["id"]}
-        | {"channel": "email", "kind": "invite", "sequence": 0, "recipient": "", "body": ""}
-        | {"subject": f"【调解】案件{sid} · 邀请 Invitation", "state": "no_address"}
+        | {"channel": "email", "kind": "invite", "sequence": 0, "recipient": "a@example.com"}
+        | {"subject": f"【调解】案件{sid} · 邀请 Invitation", "state": "pending", "body": ""}
+        | {"draft": {"text": "invite", "method": "REQUEST", "reason": None}}
         | {"attempts": 0, "next_attempt_at": now, "created_at": now}
         for p in participants
     ]
@@ -217,7 +220,7 @@ def payload(staff_id: int, room: int, span: Period) -> dict[str, Any]:
     return request | {
         "participants": [
             {"role": "mediator", "staff_id": staff_id},
-            {"role": "party", "name": "张三", "side": "applicant"},
+            {"role": "party", "name": "张三", "side": "applicant", "email": "zs@example.com"},
         ],
     }
 

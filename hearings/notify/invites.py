@@ -213,13 +213,16 @@ def session_event(
     now: datetime,
     *,
     cancelled: bool,
+    sequence: int | None = None,
+    url: str | None = None,
 ) -> Event:
-    """The VEVENT of a session as one participant sees it."""
-    url = join_url(viewer)
+    """The VEVENT of a session as one participant sees it (``sequence``: the session's by
+    default; ``url``: a join link of the viewer's, minted here by default)."""
+    url = url or join_url(viewer)
     kind_zh, kind_en = KIND_NAMES[session.kind]
     event = Event()
     event.add("uid", session_uid(session))
-    event.add("sequence", session.sequence)
+    event.add("sequence", session.sequence if sequence is None else sequence)
     event.add("dtstamp", now)
     event.add("created", session.created_at)
     event.add("last-modified", session.updated_at)
@@ -248,7 +251,15 @@ def session_event(
     return event
 
 
-def build_invite(session: Session, participant: Participant, method: str, now: datetime) -> bytes:
+def build_invite(
+    session: Session,
+    participant: Participant,
+    method: str,
+    now: datetime,
+    *,
+    sequence: int | None = None,
+    url: str | None = None,
+) -> bytes:
     """The participant's invite: ``REQUEST`` (new or changed) or ``CANCEL``, as .ics bytes.
 
     An outside person's invite names only the organizer and that person; staff see every
@@ -266,7 +277,11 @@ def build_invite(session: Session, participant: Participant, method: str, now: d
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
-    calendar.add_component(session_event(session, participant, attendees, now, cancelled=cancelled))
+    calendar.add_component(
+        session_event(
+            session, participant, attendees, now, cancelled=cancelled, sequence=sequence, url=url
+        )
+    )
     calendar.add_component(court_timezone())
     return calendar.to_ical()
 

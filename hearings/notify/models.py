@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,6 +55,9 @@ class OutboxMessage(Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     #: The whole message as sent: RFC 5322 text for email, the JSON body for WeChat Work.
     body: Mapped[str] = mapped_column(sa.Text)
+    #: What to write (``{text, method, reason}``) when the message is written at sending
+    #: time (``letters.write_email``); ``body`` then holds what was sent.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     state: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hearings.extensions import db
 from hearings.notify import wecom
+from hearings.notify.letters import write_email
 from hearings.notify.mail import DeliveryError, Mailer
 from hearings.notify.models import OutboxMessage
 from hearings.scheduling.models import Participant, Session
@@ -42,6 +43,7 @@ def store(
     state: str = "pending",
     error: str | None = None,
     whom: str | None = None,
+    draft: dict[str, Any] | None = None,
 ) -> bool:
     """Store one message in the caller's transaction; False if that message exists already.
 
@@ -60,6 +62,7 @@ def store(
         "recipient": recipient,
         "subject": subject[:300],
         "body": body,
+        "draft": draft,
         "state": state,
         "attempts": 0,
         "next_attempt_at": now,
@@ -109,8 +112,11 @@ def _claim(message_id: int, now: datetime) -> OutboxMessage | None:
     return db.session.get(OutboxMessage, message_id)
 
 
-def _send(message: OutboxMessage, mailer: Mailer, hooks: dict[str, str]) -> None:
+def _send(message: OutboxMessage, mailer: Mailer, hooks: dict[str, str], now: datetime) -> None:
     if message.channel == "email":
+        if message.draft is not None and not message.body:
+            message.body = _write(message, now)
+            db.session.commit()  # what goes out is kept before it goes
         mailer.send(message.id, message.body, message.recipient)
         return
     url = wecom.webhook_for(hooks, message.recipient)
@@ -140,7 +146,7 @@ def deliver_outbox(now: datetime | None = None, limit: int = 200) -> dict[str, i
             if message is None:
                 continue
             try:
-                _send(message, mailer, hooks)
+                _send(message, mailer, hooks, now)
             except DeliveryError as error:
                 message.last_error = str(error)[:1000]
                 if error.permanent or message.attempts >= max_attempts:
@@ -161,6 +167,19 @@ def deliver_outbox(now: datetime | None = None, limit: int = 200) -> dict[str, i
     finally:
         mailer.close()
     return counts
+
+
+def _write(message: OutboxMessage, now: datetime) -> str:
+    """Write a drafted email from its session as it now stands."""
+    session = db.session.get(Session, message.session_id)
+    participant = db.session.get(Participant, message.participant_id)
+    if session is None or participant is None or message.draft is None:
+        raise DeliveryError("its session or participant is gone", permanent=True)
+    try:
+        return write_email(session, participant, message.draft, sequence=message.sequence, now=now)
+    except Exception as error:  # a bug in writing must not stop the other messages
+        log.exception("message %s could not be written", message.id)
+        raise DeliveryError(f"could not be written: {error}", permanent=True) from error
 
 
 def _dump(message: OutboxMessage) -> dict[str, Any]:

@@ -8,57 +8,10 @@ from typing import Any
 from flask import current_app
 
 from hearings.notify import outbox, wecom
-from hearings.notify.invites import (
-    KIND_NAMES,
-    ROLE_NAMES,
-    build_invite,
-    join_url,
-    location_text,
-    participant_email,
-    preparation,
-    progress_url,
-    working_hours_text,
-)
-from hearings.notify.mail import compose
+from hearings.notify.invites import KIND_NAMES, ROLE_NAMES, location_text, participant_email
+from hearings.notify.letters import subject_of, when_text
 from hearings.scheduling.models import Participant, Session
-from hearings.timekeeping import local, utcnow
 
-#: Email kinds: (Chinese label, English label, headline in Chinese, headline in English).
-EMAIL_TEXTS = {
-    "invite": (
-        "邀请",
-        "Invitation",
-        "您被邀请参加以下{kind_zh}。",
-        "You are invited to this {kind_en}.",
-    ),
-    "update": (
-        "变更",
-        "Updated",
-        "以下{kind_zh}的安排已变更，请以本邮件为准。",
-        "This {kind_en} has changed; this message replaces earlier ones.",
-    ),
-    "relink": (
-        "新链接",
-        "New link",
-        "您参加以下{kind_zh}的链接已重新签发，旧链接已失效，请使用本邮件中的新链接。",
-        "Your link to this {kind_en} was replaced: the old one no longer works; use this one.",
-    ),
-    "cancel": ("取消", "Cancelled", "以下{kind_zh}已取消。", "This {kind_en} is cancelled."),
-    "removed": (
-        "取消",
-        "Cancelled",
-        "您已不再参加以下{kind_zh}。",
-        "You no longer take part in this {kind_en}.",
-    ),
-    "reminder": (
-        "提醒",
-        "Reminder",
-        "提醒：以下{kind_zh}将于 {start} 开始。",
-        "Reminder: this {kind_en} starts at {start} (Beijing time).",
-    ),
-    "started": ("已开始", "Started", "以下{kind_zh}已开始。", "This {kind_en} has started."),
-    "ended": ("已结束", "Ended", "以下{kind_zh}已结束。", "This {kind_en} has ended."),
-}
 #: Court group notices: event → (Chinese, English).
 NOTICE_EVENTS = {
     "booked": ("已预约", "booked"),
@@ -67,16 +20,6 @@ NOTICE_EVENTS = {
     "started": ("已开始", "started"),
     "ended": ("已结束", "ended"),
 }
-
-
-def _when(session: Session) -> str:
-    return f"{local(session.starts_at):%Y-%m-%d %H:%M}–{local(session.ends_at):%H:%M}"
-
-
-def render_mail(template: str, context: dict[str, Any]) -> str:
-    """Render an email body. Not ``render_template``: mail is also written by scheduler jobs,
-    outside any request, so the pages' context processors (language cookie…) don't apply."""
-    return current_app.jinja_env.get_template(template).render(**context)
 
 
 def no_address_reason(participant: Participant) -> str:
@@ -96,15 +39,9 @@ def queue_email(
     method: str | None = None,
     reason: str | None = None,
 ) -> bool:
-    """Store one email to one participant (with the invite when ``method`` is given);
-    False if it was stored already."""
-    label_zh, label_en, head_zh, head_en = EMAIL_TEXTS[text]
-    kind_zh, kind_en = KIND_NAMES[session.kind]
-    start = f"{local(session.starts_at):%Y-%m-%d %H:%M}"
-    subject = (
-        f"【{kind_zh}】{session.title} · {local(session.starts_at):%m-%d %H:%M} · "
-        f"{label_zh} {label_en}"
-    )
+    """Store one email to one participant (with the invite when ``method`` is given), to be
+    written when it is sent (``letters.write_email``); False if it was stored already."""
+    subject = subject_of(session, text)
     address = participant_email(participant)
     if not address:
         return outbox.store(
@@ -118,40 +55,6 @@ def queue_email(
             state="no_address",
             error=no_address_reason(participant),
         )
-    now = utcnow()
-    ics = build_invite(session, participant, method, now) if method else None
-    prepare_zh, prepare_en = preparation(session, participant)
-    context: dict[str, Any] = {
-        "subject": subject,
-        "name": participant.display_name,
-        "headline_zh": head_zh.format(kind_zh=kind_zh, start=start),
-        "headline_en": head_en.format(kind_en=kind_en, start=start),
-        "session": session,
-        "kind_zh": kind_zh,
-        "kind_en": kind_en,
-        "when": _when(session),
-        "location": location_text(session),
-        "url": join_url(participant),
-        "progress": progress_url(participant),
-        "prepare_zh": prepare_zh,
-        "prepare_en": prepare_en,
-        "court": session.host_court,
-        "hours": working_hours_text(session),
-        "reason": reason,
-        "cancelled": text in ("cancel", "removed"),
-        "ics": ics is not None,
-    }
-    message = compose(
-        sender=current_app.config["MAIL_FROM"],
-        to_name=participant.display_name,
-        to_address=address,
-        subject=subject,
-        text=render_mail("notify_mail.txt", context),
-        html=render_mail("notify_mail.html", context),
-        now=now,
-        ics=ics,
-        method=method,
-    )
     return outbox.store(
         session,
         participant,
@@ -159,7 +62,8 @@ def queue_email(
         kind=kind,
         recipient=address,
         subject=subject,
-        body=message.as_string(),
+        body="",
+        draft={"text": text, "method": method, "reason": reason},
     )
 
 
@@ -187,7 +91,7 @@ def notice_text(session: Session, event: str, detail: str | None = None) -> str:
     ]
     if session.case_number:
         lines.append(f"> 案号 Case：{session.case_number}")
-    lines.append(f"> 时间 Time：{_when(session)}")
+    lines.append(f"> 时间 Time：{when_text(session)}")
     lines.append(f"> 地点 Place：{location_text(session)}")
     people = "、".join(staff)
     if outsiders:

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import icalendar
 import pytest
+import sqlalchemy as sa
 import vobject
 
+from hearings.extensions import db
+from hearings.notify.models import OutboxMessage
 from hearings.notify.outbox import deliver_outbox
 from tests.notify.conftest import ics_of
 
@@ -294,3 +297,40 @@ def test_only_the_sessions_staff_may_reissue_a_link(book, client, auth, court_st
         headers=auth(court_staff["luoyang-admin"]),
     )
     assert missing.status_code == 404
+
+
+def test_emails_are_written_when_they_are_sent(book, smtp, client, auth, court_staff, app):
+    session = book("mediation").json
+    # The booking stored what to say, not MIME: that is written by the outbox worker.
+    stored = db.session.execute(
+        sa.select(OutboxMessage.body, OutboxMessage.draft).where(
+            OutboxMessage.channel == "email", OutboxMessage.state == "pending"
+        )
+    ).all()
+    db.session.rollback()
+    assert len(stored) == 2
+    assert all(body == "" and draft["method"] == "REQUEST" for body, draft in stored)
+
+    # Moved before the worker ran: the invite already tells the new time, at its own SEQUENCE.
+    moved = client.patch(
+        f"/api/v1/sessions/{session['id']}",
+        json={"starts_at": "2026-09-11T15:00:00", "ends_at": "2026-09-11T16:00:00"},
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert moved.status_code == 200, moved.json
+    deliver_outbox()
+    to_lisi = [
+        m for m in smtp.mailbox.wait_for(4) if m["To"].addresses[0].addr_spec == "lisi@example.com"
+    ]
+    assert len(to_lisi) == 2
+    for message, sequence in zip(to_lisi, (0, 1), strict=True):
+        event = event_of(parse_invite(ics_of(message)[2]))
+        assert event["SEQUENCE"] == sequence
+        assert event.start.isoformat() == "2026-09-11T15:00:00+08:00"
+        # One link per email: the invite's URL is the one in the text.
+        assert str(event["URL"]) in message.get_body(("plain",)).get_content()
+    # What went out is kept with the message.
+    bodies = db.session.scalars(
+        sa.select(OutboxMessage.body).where(OutboxMessage.state == "sent")
+    ).all()
+    assert len(bodies) == 4 and all("text/calendar" in body for body in bodies)
