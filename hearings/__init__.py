@@ -103,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
     from hearings.courts.views import pages as courts_pages
+    from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
     from hearings.i18n import init_app as init_i18n
     from hearings.rooms import init_app as init_rooms
@@ -111,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health)
     init_i18n(app)
+    init_csrf(app)
     init_rooms(app)
     sock.init_app(app)
     register_api(app)
