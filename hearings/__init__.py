@@ -51,11 +51,14 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # A transaction that may write takes the write lock at once: a booking's conflict
         # check and its insert then run under one lock, and it never fails on upgrading a
         # read lock. Safe-method requests only read and need not queue behind writers.
-        # (A WebSocket arrives as a GET but records attendance: it takes the lock too.)
+        # (A WebSocket arrives as a GET but records attendance: it takes the lock too; so
+        # does reading a recording, which enters its custody log. A read transaction that
+        # later writes fails at once with "database is locked" while another one writes.)
         read_only = (
             has_request_context()
             and request.method in ("GET", "HEAD", "OPTIONS")
             and not request.path.startswith("/ws/")
+            and "/recordings" not in request.path
         )
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 

@@ -17,6 +17,7 @@ from hearings.rooms import services
 from hearings.rooms.bus import PeerInfo
 from hearings.rooms.hub import Connection, Hub, ProtocolError, finish, send_close
 from hearings.rooms.ice import ice_servers
+from hearings.rooms.panels import render_room_panels, room_state
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.schemas import Problem
@@ -72,6 +73,8 @@ def join(token: str):
         court=session.host_court,
         # This participant's own (minted) TURN credentials, for the pre-join network check.
         ice_servers=ice_servers(f"p{participant.id}"),
+        panels=render_room_panels(session, participant) if admission.in_window else [],
+        state=room_state(session),
     )
 
 
