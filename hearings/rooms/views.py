@@ -12,6 +12,7 @@ from flask_sock import ConnectionClosed
 from spectree import Response
 
 from hearings.courts.auth import staff_required
+from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.rooms import services
 from hearings.rooms.bus import PeerInfo
@@ -62,7 +63,10 @@ def join(token: str):
         if admission.participant is None:
             raise RoomRefusal(4403, "this token is not a join link")
     except RoomRefusal as refusal:
-        return render_template("join_refused.html", reason=refusal.reason), 403
+        # Whose link it was may not be readable: both courts' contacts, then.
+        return render_template(
+            "join_refused.html", reason=refusal.reason, courts=list_courts()
+        ), 403
     session, participant = admission.session, admission.participant
     return render_template(
         "join.html",
