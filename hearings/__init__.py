@@ -51,11 +51,14 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # A transaction that may write takes the write lock at once: a booking's conflict
         # check and its insert then run under one lock, and it never fails on upgrading a
         # read lock. Safe-method requests only read and need not queue behind writers.
-        # (A WebSocket arrives as a GET but records attendance: it takes the lock too.)
+        # (A WebSocket arrives as a GET but records attendance: it takes the lock too; so
+        # does reading a recording, which enters its custody log. A read transaction that
+        # later writes fails at once with "database is locked" while another one writes.)
         read_only = (
             has_request_context()
             and request.method in ("GET", "HEAD", "OPTIONS")
             and not request.path.startswith("/ws/")
+            and "/recordings" not in request.path
         )
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
@@ -103,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
     from hearings.courts.views import pages as courts_pages
+    from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
     from hearings.i18n import init_app as init_i18n
     from hearings.rooms import init_app as init_rooms
@@ -111,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health)
     init_i18n(app)
+    init_csrf(app)
     init_rooms(app)
     sock.init_app(app)
     register_api(app)

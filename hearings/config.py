@@ -87,6 +87,10 @@ class Config:
     #: Years a recording is kept: one number, or ``court=years,court=years`` (default 30).
     RETENTION_YEARS: str = "30"
 
+    #: The login cookie is not sent on cross-site posts (the pages' forms also carry a
+    #: CSRF token: hearings/csrf.py).
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False

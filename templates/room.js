@@ -1,5 +1,6 @@
 // The room client: pre-join self-test, signaling over WebSocket, one RTCPeerConnection per
-// remote peer (mesh), the moderator's controls, and reconnection after a network drop.
+// remote peer (mesh) with "perfect negotiation" (W3C WebRTC 1.0, §10.7), the moderator's
+// controls, the recording indicator, and reconnection after a network drop.
 "use strict";
 (() => {
   const cfg = window.HEARINGS_ROOM, T = cfg.text;
@@ -7,6 +8,8 @@
   const say = (text) => { $("status").textContent = text; };
   const MODERATORS = ["presiding_judge", "judge", "clerk", "mediator", "liaison"];
   const pcs = new Map(), names = new Map();
+  // Per connection: whether we are making an offer, and whether we ignored the remote's.
+  const negotiation = new WeakMap();
   let ws, me, myRole, iceServers = cfg.iceServers || [], local, queue = Promise.resolve();
   let retry = 0, finished = false;
 
@@ -126,17 +129,38 @@
     return bar;
   }
 
+  // Perfect negotiation: of any two peers the one with the smaller peer id is polite (it
+  // rolls back its own offer when offers cross); the other ignores the colliding offer.
+  const polite = (peerId) => me < peerId;
+  // A connection's DTLS fingerprint names it: a new one means the remote rebuilt its side.
+  const fingerprint = (sdp) => (/^a=fingerprint:(.+)$/m.exec(sdp || "") || [])[1];
+
   function peer(peerId) {
     if (pcs.has(peerId)) return pcs.get(peerId);
     const pc = new RTCPeerConnection({iceServers});
-    local.getTracks().forEach((t) => pc.addTrack(t, local));
+    const state = {makingOffer: false, ignoreOffer: false};
+    negotiation.set(pc, state);
+    pcs.set(peerId, pc);
+    pc.onnegotiationneeded = async () => {
+      try {
+        state.makingOffer = true;
+        await pc.setLocalDescription();
+        if (pc.localDescription.type === "offer") send({type: "offer", to: peerId, sdp: pc.localDescription.toJSON()});
+      } catch (err) {
+        console.warn("room: offer", err);
+      } finally {
+        state.makingOffer = false;
+      }
+    };
     pc.onicecandidate = (e) => e.candidate && send({type: "candidate", to: peerId, candidate: e.candidate.toJSON()});
     pc.ontrack = (e) => { tile(peerId).srcObject = e.streams[0]; };
     pc.onconnectionstatechange = () => {
-      // A failed connection is rebuilt with a new offer (no ICE restart on every peer).
-      if (pc.connectionState === "failed") { close(peerId); call({peer_id: peerId}); }
+      // Rebuilt with a new connection and a fresh offer: not every peer can restart ICE.
+      if (pc.connectionState === "failed" && pcs.get(peerId) === pc) { close(peerId); peer(peerId); }
     };
-    pcs.set(peerId, pc);
+    // Adding the tracks makes the connection need negotiating: it offers (onnegotiationneeded),
+    // unless it was made for an offer that has come in (then it answers that).
+    local.getTracks().forEach((t) => pc.addTrack(t, local));
     return pc;
   }
 
@@ -146,11 +170,55 @@
     document.getElementById("t-" + peerId)?.remove();
   }
 
-  async function call(p) {
+  async function description(from, sdp) {
+    let pc = pcs.get(from);
+    if (pc && sdp.type === "offer" && (pc.signalingState === "closed" ||
+        (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(sdp.sdp)))) {
+      close(from);  // the remote's offer is for a new connection: rebuild ours too
+      pc = undefined;
+    }
+    if (!pc) {
+      if (sdp.type !== "offer") return;
+      pc = peer(from);
+    }
+    const state = negotiation.get(pc);
+    const collision = sdp.type === "offer" && (state.makingOffer || pc.signalingState !== "stable");
+    state.ignoreOffer = !polite(from) && collision;
+    if (state.ignoreOffer) return;
+    try {
+      await pc.setRemoteDescription(sdp);  // rolls our own offer back if it collided
+      if (sdp.type === "offer") {
+        await pc.setLocalDescription();
+        send({type: "answer", to: from, sdp: pc.localDescription.toJSON()});
+      }
+    } catch (err) {
+      console.warn("room: description", err);  // e.g. an answer to an offer since replaced
+    }
+  }
+
+  async function candidate(from, c) {
+    const pc = pcs.get(from);
+    if (!pc || !c) return;
+    try {
+      await pc.addIceCandidate(c);
+    } catch (err) {
+      if (!negotiation.get(pc).ignoreOffer) console.warn("room: candidate", err);
+    }
+  }
+
+  function call(p) {
     if (p.name) names.set(p.peer_id, p.name);
-    const pc = peer(p.peer_id);
-    await pc.setLocalDescription(await pc.createOffer());
-    send({type: "offer", to: p.peer_id, sdp: pc.localDescription.toJSON()});
+    peer(p.peer_id);
+  }
+
+  function recording(state) {
+    // started / resumed: on; paused (with its reason, logged); interrupted: the recorder is
+    // coming back; stopped (or nothing): off.
+    const shown = {started: "on", resumed: "on", paused: "paused", interrupted: "interrupted"}[state];
+    const text = {on: T.recOn, paused: T.recPaused, interrupted: T.recInterrupted}[shown];
+    $("recording").hidden = !text;
+    $("recording").dataset.state = shown || "off";
+    if (text) $("recording").textContent = text;
   }
 
   function inRoom(peers) {
@@ -179,21 +247,17 @@
       case "admitted": inRoom(m.peers); break;
       case "waiting": lobbyEntry(m.peer); break;
       case "peer-joined": names.set(m.peer.peer_id, m.peer.name); break;
-      case "offer": {
-        const pc = peer(m.from);
-        await pc.setRemoteDescription(m.sdp);
-        await pc.setLocalDescription(await pc.createAnswer());
-        send({type: "answer", to: m.from, sdp: pc.localDescription.toJSON()});
-        break;
-      }
-      case "answer": await pcs.get(m.from)?.setRemoteDescription(m.sdp); break;
-      case "candidate": if (m.candidate) await pcs.get(m.from)?.addIceCandidate(m.candidate); break;
+      case "offer": case "answer": await description(m.from, m.sdp); break;
+      case "candidate": await candidate(m.from, m.candidate); break;
       case "peer-left": close(m.peer_id); document.getElementById("w-" + m.peer_id)?.remove(); break;
       case "mute":
         local.getTracks().filter((t) => t.kind === m.media).forEach((t) => { t.enabled = false; });
         say(T.muted);
         break;
-      case "recording": $("recording").hidden = m.state !== "started"; break;
+      case "recording":
+        recording(m.state);
+        window.dispatchEvent(new CustomEvent("hearings:recording", {detail: m}));
+        break;
       case "moved": [...pcs.keys()].forEach(close); inRoom(m.peers); break;
       case "dismissed": [...pcs.keys()].forEach(close); $("controls").hidden = true; say(T.lobby); break;
       case "ended": finished = true; [...pcs.keys()].forEach(close); say(T.ended); break;
@@ -217,6 +281,7 @@
     };
   }
 
+  recording(cfg.recording);
   $("selftest").onclick = selfTest;
   $("consent").onchange = (e) => { $("join").disabled = !e.target.checked; };
   $("join").onclick = async () => {
@@ -225,6 +290,7 @@
     $("self").srcObject = local;
     $("prejoin").hidden = true;
     $("videos").hidden = false;
+    if ($("panels")) $("panels").hidden = false;
     connect();
   };
   const toggle = (kind, id) => () => {

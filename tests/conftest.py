@@ -4,6 +4,7 @@ clients, and factories for staff, rooms, tokens and bookings."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from hearings import create_app
 from hearings.courts.auth import issue_api_token
 from hearings.courts.models import Room, Staff
 from hearings.courts.seed import ensure_courts
+from hearings.csrf import SAFE_METHODS
 from hearings.extensions import db
 
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")
@@ -96,10 +98,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return f"sqlite:///{path}"
 
 
+class PageClient(FlaskClient):
+    """A test client that posts to the pages like a browser on them: with the CSRF token the
+    page was rendered with (``hearings/csrf.py``). ``csrf=False`` posts without it."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        send_token = kwargs.pop("csrf", True)
+        path = args[0] if args and isinstance(args[0], str) else ""
+        method = str(kwargs.get("method", "GET")).upper()
+        if send_token and method not in SAFE_METHODS and not path.startswith("/api/"):
+            with self.session_transaction() as browser_session:
+                token = browser_session.setdefault("csrf", secrets.token_urlsafe(32))
+            kwargs["headers"] = {**dict(kwargs.get("headers") or {}), "X-CSRF-Token": token}
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app, bound to this test's database, inside an app context."""
     app = create_app(base_config(database_url, tmp_path))
+    app.test_client_class = PageClient
     with app.app_context():
         yield app
         db.session.remove()

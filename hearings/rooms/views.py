@@ -11,11 +11,13 @@ from flask_sock import ConnectionClosed
 from spectree import Response
 
 from hearings.courts.auth import staff_required
+from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.rooms import services
 from hearings.rooms.bus import PeerInfo
 from hearings.rooms.hub import Connection, Hub, ProtocolError, finish, send_close
 from hearings.rooms.ice import ice_servers
+from hearings.rooms.panels import render_room_panels, room_state
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.schemas import Problem
@@ -72,7 +74,10 @@ def join(token: str):
         if admission.participant is None:
             raise RoomRefusal(4403, "this token is not a join link")
     except RoomRefusal as refusal:
-        return render_template("join_refused.html", reason=refusal.reason), 403
+        # Whose link it was may not be readable: both courts' contacts, then.
+        return render_template(
+            "join_refused.html", reason=refusal.reason, courts=list_courts()
+        ), 403
     session, participant = admission.session, admission.participant
     return render_template(
         "join.html",
@@ -83,6 +88,8 @@ def join(token: str):
         court=session.host_court,
         # This participant's own (minted) TURN credentials, for the pre-join network check.
         ice_servers=ice_servers(f"p{participant.id}"),
+        panels=render_room_panels(session, participant) if admission.in_window else [],
+        state=room_state(session),
     )
 
 

@@ -7,8 +7,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its recorders (an asyncio loop thread, started on first recording)."""
+    """Give the app its recorders (an asyncio loop thread, started on first recording), and
+    the room page its witnessing controls and recording indicator."""
+    from hearings.rooms.panels import register_room_panel, register_room_state
     from hearings.witness.recorders import Recorders
+    from hearings.witness.room import officer_panel, recording_indicator, room
     from hearings.witness.services import RecorderReports
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
+    app.register_blueprint(room)
+    register_room_panel("witness", officer_panel)
+    register_room_state("recording", recording_indicator)

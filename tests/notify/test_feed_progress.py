@@ -74,6 +74,10 @@ def test_progress_page_from_the_invite_link(book, smtp, client, auth, court_staf
     html = client.get(path).get_data(as_text=True)
     assert "已改期" in html and "2026-09-10 09:00 → 2026-09-11 09:00" in html
     assert "已取消" in html and "和解" in html
+    client.get("/lang/en")
+    english = client.get(path).get_data(as_text=True)
+    assert "Progress" in english and "Moved" in english and "Cancelled" in english
+    assert "Luoyang" in english and "办理进展" not in english and "您好" not in english
 
     assert client.get(path[:-3] + "abc").status_code == 404
     assert client.get("/progress/not-a-token").status_code == 404

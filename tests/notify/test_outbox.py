@@ -154,4 +154,9 @@ def test_deliveries_page_for_staff(book, client, court_staff):
     page = client.get(f"/sessions/{session['id']}/deliveries")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "张三" in html and "无地址" in html and "13800000001" in html
+    assert "张三" in html and "无联系地址" in html and "13800000001" in html
+    client.get("/lang/en")
+    english = client.get(f"/sessions/{session['id']}/deliveries").get_data(as_text=True)
+    assert (
+        "Invite deliveries" in english and "no address" in english and "通知送达情况" not in english
+    )

@@ -131,3 +131,24 @@ def test_directory_page_and_hours(client, make_staff):
     assert 'id="hours-luoyang"' in page.text and 'id="hours-luohe"' in page.text
     # 2026-09-01 (frozen now) is a Tuesday, 09:00: open.
     assert "办公中" in page.text
+
+
+def test_forms_without_the_pages_token_are_refused(signed_in, client, book, court_staff):
+    session = book("hearing").json
+    forged = signed_in.post(
+        f"/sessions/{session['id']}/cancel", data={"reason": "forged"}, csrf=False
+    )
+    assert forged.status_code == 400 and "reload the page" in forged.text
+    assert "已排期" in signed_in.get(f"/sessions/{session['id']}").text
+    page = signed_in.get(f"/sessions/{session['id']}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    wrong = signed_in.post(
+        f"/sessions/{session['id']}/cancel", data={"reason": "x", "csrf_token": token[::-1]},
+        csrf=False,
+    )  # fmt: skip
+    assert wrong.status_code == 400
+    sent = signed_in.post(
+        f"/sessions/{session['id']}/cancel", data={"reason": "当事人撤诉", "csrf_token": token},
+        csrf=False, follow_redirects=True,
+    )  # fmt: skip
+    assert "已取消" in sent.text

@@ -50,6 +50,12 @@ def test_join_page_refuses_bad_or_revoked_links(now_session, client, auth, court
     page = client.get(f"/join/{s['tokens']['applicant']}")
     assert page.status_code == 403
     assert "revoked" in page.text
+    # A clear page with the courts' contact, in the visitor's language; never a stack trace.
+    assert "此链接无法使用" in page.text and "tel:12368" in page.text
+    assert "洛阳市中级人民法院" in page.text and "Traceback" not in page.text
+    client.get("/lang/en")
+    english = client.get(f"/join/{s['tokens']['applicant']}").text
+    assert "This link cannot be used" in english and "Please contact the court" in english
 
 
 def test_request_logs_never_show_the_token(now_session, live_server, caplog):
