@@ -55,17 +55,44 @@ def retention_end(court_id: str, start: datetime) -> datetime:
 
 
 def salvage(recording: Recording, segment: Segment, folder: Path, reason: str) -> None:
-    """Hash what a crashed recorder left of its open segment and log it as partial."""
+    """Hash what a crashed recorder left of its open segment, as it lies, and log it as
+    partial with how much of it is whole fragments (the rest was cut mid-write)."""
     path = folder / segment.filename
+    tail: dict[str, int] = {}
     if path.is_file():
         segment.sha256, segment.bytes = file_sha256(path)
         segment.status = "partial"
+        whole = whole_mp4_bytes(path)
+        tail = {"whole_bytes": whole, "cut_bytes": segment.bytes - whole}
     else:
         segment.status = "lost"
     segment.ended_at = utcnow()
     custody.append(recording, "salvaged", None, n=segment.n, file=segment.filename,
                    status=segment.status, sha256=segment.sha256, bytes=segment.bytes,
-                   reason=reason)  # fmt: skip
+                   reason=reason, **tail)  # fmt: skip
+
+
+def whole_mp4_bytes(path: Path) -> int:
+    """How many bytes from the start of a fragmented MP4 are whole boxes: the header, then
+    each fragment (``moof`` with its ``mdat``). What follows was cut mid-write; the file is
+    never changed, the cut is only recorded."""
+    size = path.stat().st_size
+    whole = position = 0
+    with path.open("rb") as handle:
+        while position + 8 <= size:
+            handle.seek(position)
+            header = handle.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - position
+            if length < 8 or position + length > size:
+                break
+            position += length
+            if kind != b"moof":  # a fragment's header counts only with its media data
+                whole = position
+    return whole
 
 
 def segment_entry(segment: Segment) -> dict[str, Any]:
