@@ -25,10 +25,9 @@ from hearings.witness.manifest import (
     CUSTODY_FILE,
     VERSION,
     file_sha256,
-    key_id,
+    manifest_keys,
     public_bytes,
     sign,
-    signing_key,
     write_files,
 )
 from hearings.witness.models import IdentityCheck, Recording, Segment
@@ -113,7 +112,8 @@ def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> 
         .order_by(IdentityCheck.id)
     )
     log = custody.entries(recording.id)
-    public = signing_key().public_key()
+    keys = manifest_keys()
+    public = keys.signing.public_key()
     return {
         "version": VERSION,
         "recording_id": recording.id,
@@ -144,7 +144,7 @@ def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> 
         "stop_reason": recording.stop_reason,
         "sealed_by": sealed_by.id,
         "custody_head": {"seq": log[-1].seq, "hash": log[-1].hash} if log else None,
-        "key_id": key_id(public),
+        "key_id": keys.signing_id,
         "public_key": base64.b64encode(public_bytes(public)).decode(),
     }  # fmt: skip
 
@@ -161,7 +161,7 @@ def mark_entry(mark: Any) -> dict[str, Any]:
 def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> None:
     """Sign the manifest, log the seal, and write the evidence package beside the segments."""
     manifest = build_manifest(recording, session, actor)
-    signature = sign(manifest, signing_key())
+    signature = sign(manifest, manifest_keys().signing)
     recording.manifest = custody.canonical(manifest).decode()
     recording.signature = signature
     recording.sealed_at = utcnow()
@@ -208,13 +208,13 @@ def verify(recording: Recording) -> dict[str, Any]:
     """Re-hash every segment, check the custody chain and the signature: ``{ok, faults}``."""
     folder = recording_folder(recording)
     log = custody.export(recording.id)
-    public = signing_key().public_key()
+    keys = manifest_keys().verifying
     if recording.manifest is None:
         listed = [segment_entry(s) for s in recording.segments if s.status != "open"]
         faults = segment_faults(folder, listed) + custody.chain_faults(log)
         return {"ok": not faults, "faults": faults, "sealed": False}
     manifest = json.loads(recording.manifest)
-    faults = verify_sealed(folder, manifest, recording.signature, log, public)
+    faults = verify_sealed(folder, manifest, recording.signature, log, keys)
     return {"ok": not faults, "faults": faults, "sealed": True}
 
 

@@ -82,10 +82,10 @@ def verify_sealed(
     manifest: dict[str, Any],
     signature: str | None,
     log: Sequence[Mapping[str, Any]],
-    key: Ed25519PublicKey,
+    keys: Mapping[str, Ed25519PublicKey],
 ) -> list[dict[str, Any]]:
     """All faults of a sealed recording: signature, segments against it, custody chain."""
-    faults = signature_faults(manifest, signature, key)
+    faults = signature_faults(manifest, signature, keys)
     faults += segment_faults(folder, manifest.get("segments", []))
     faults += chain_faults(log)
     faults += head_faults(manifest, log)
@@ -108,7 +108,7 @@ def read_custody_file(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, 
     return log, faults
 
 
-def verify_folder(folder: Path, key: Ed25519PublicKey) -> dict[str, Any]:
+def verify_folder(folder: Path, keys: Mapping[str, Ed25519PublicKey]) -> dict[str, Any]:
     """Verify a recording's folder on its own: ``{ok, faults, manifest}``."""
     manifest_path = folder / MANIFEST_FILE
     if not manifest_path.is_file():
@@ -122,5 +122,5 @@ def verify_folder(folder: Path, key: Ed25519PublicKey) -> dict[str, Any]:
     signature_path = folder / SIGNATURE_FILE
     signature = signature_path.read_text().strip() if signature_path.is_file() else None
     log, faults = read_custody_file(folder / CUSTODY_FILE)
-    faults += verify_sealed(folder, manifest, signature, log, key)
+    faults += verify_sealed(folder, manifest, signature, log, keys)
     return {"ok": not faults, "faults": faults, "manifest": manifest}
