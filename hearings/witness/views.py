@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import wraps
 from typing import Any
@@ -19,7 +20,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
 from hearings.scheduling.schemas import Problem
-from hearings.timekeeping import isoformat
+from hearings.timekeeping import isoformat, local, utcnow
 from hearings.witness import archive, custody, script, services
 from hearings.witness.access import refuse, require_recording_access
 from hearings.witness.models import IdentityCheck, Recording
@@ -321,11 +322,58 @@ def witness_record(recording_id: int):
     session = require_recording_access(current_user, recording, f"view recording {recording_id}")
     archive.log_access(recording, current_user, "viewed", page="witness record")
     db.session.commit()
-    manifest = json.loads(recording.manifest) if recording.manifest else None
     return render_template(
-        "witness_record.html", recording=recording, session=session, manifest=manifest,
+        "witness_record.html", recording=recording, session=session,
+        manifest=json.loads(recording.manifest) if recording.manifest else None,
         power_labels=script.POWER_LABELS, step_labels=script.STEP_LABELS,
-        checks=db.session.scalars(
-            sa.select(IdentityCheck).where(IdentityCheck.session_id == session.id)
-        ).all(),
+        role_labels=script.ROLE_LABELS, checks=_checks(session),
+    )  # fmt: skip
+
+
+@pages.get("/recordings/<int:recording_id>/record.pdf")
+@writes_on_read
+@login_required
+def witness_record_pdf(recording_id: int):
+    """The witness record as PDF (the export enters the custody log with its hash)."""
+    return _record_pdf(current_user, recording_id)
+
+
+@api.get("/recordings/<int:recording_id>/record.pdf")
+@writes_on_read
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def witness_record_pdf_api(recording_id: int):
+    """The witness record (见证笔录) as PDF; the export enters the custody log."""
+    return _record_pdf(g.staff, recording_id)
+
+
+def _checks(session: Session) -> list[IdentityCheck]:
+    return list(
+        db.session.scalars(
+            sa.select(IdentityCheck)
+            .where(IdentityCheck.session_id == session.id)
+            .order_by(IdentityCheck.id)
+        )
+    )
+
+
+def _record_pdf(staff: Any, recording_id: int) -> FileResponse:
+    from hearings.witness.record_pdf import record_pdf  # reportlab: only when asked
+
+    recording = services.load_recording(recording_id)
+    session = require_recording_access(staff, recording, f"export recording {recording_id}")
+    now = utcnow()
+    generated = (
+        f"生成 Generated {local(now).strftime('%Y-%m-%d %H:%M:%S')} (北京时间) · "
+        f"{staff.name} ({staff.court_id}) · hearings"
+    )
+    manifest = json.loads(recording.manifest) if recording.manifest else None
+    pdf = record_pdf(recording, session, _checks(session), manifest, generated)
+    archive.log_access(recording, staff, "exported", document="witness record", format="pdf",
+                       sha256=hashlib.sha256(pdf).hexdigest(), bytes=len(pdf))  # fmt: skip
+    db.session.commit()
+    name = f"witness-record-{recording.id}.pdf"
+    return FileResponse(
+        pdf, mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )  # fmt: skip
