@@ -217,10 +217,11 @@ def court_reopen(court_id: str, day: datetime) -> None:
 @with_appcontext
 def verify_recording(path: Path) -> None:
     """Verify a witness recording's folder: segment hashes, custody chain, signature."""
+    from hearings.witness.archive import tsa_ca
     from hearings.witness.manifest import manifest_keys
     from hearings.witness.verify import verify_folder
 
-    result = verify_folder(path, manifest_keys().verifying)
+    result = verify_folder(path, manifest_keys().verifying, tsa_ca())
     for fault in result["faults"]:
         click.echo(f"FAULT {fault['code']}: {fault['message']}")
     if not result["ok"]:

@@ -103,6 +103,10 @@ class Config:
     #: A TTF/TTC font with Chinese glyphs to embed in the witness record's PDF; unset uses
     #: the PDF's built-in STSong-Light (the reader supplies the glyphs).
     RECORD_PDF_FONT: str | None = None
+    #: An RFC 3161 time-stamping authority: each sealed manifest is timestamped (optional);
+    #: its CA certificates (PEM) to trust when verifying.
+    TSA_URL: str | None = None
+    TSA_CA_FILE: str | None = None
     #: Years a recording is kept: one number, or ``court=years,court=years`` (default 30).
     RETENTION_YEARS: str = "30"
 
@@ -154,6 +158,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "MANIFEST_SIGNING_KEY": str,
     "MANIFEST_VERIFY_KEYS": str,
     "RECORD_PDF_FONT": str,
+    "TSA_URL": str,
+    "TSA_CA_FILE": str,
     "RETENTION_YEARS": str,
 }
 

@@ -19,7 +19,7 @@ from hearings.errors import Conflict, Forbidden, NotFound
 from hearings.extensions import db
 from hearings.scheduling.models import Session
 from hearings.timekeeping import isoformat, utcnow
-from hearings.witness import custody, script
+from hearings.witness import custody, script, timestamp
 from hearings.witness.access import involved_courts
 from hearings.witness.manifest import (
     CUSTODY_FILE,
@@ -31,7 +31,7 @@ from hearings.witness.manifest import (
     write_files,
 )
 from hearings.witness.models import IdentityCheck, Recording, Segment
-from hearings.witness.verify import segment_faults, verify_sealed
+from hearings.witness.verify import segment_faults, timestamp_faults, verify_sealed
 
 DEFAULT_RETENTION_YEARS = 30
 
@@ -169,7 +169,32 @@ def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> 
     custody.append(recording, "sealed", actor.id, manifest_sha256=manifest_hash,
                    key_id=manifest["key_id"], signature=signature)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
+    token = _timestamp(recording, recording.manifest.encode())
+    if token is not None:
+        (folder / timestamp.TOKEN_FILE).write_bytes(token)
     write_files(folder, manifest, signature, custody.export(recording.id))
+
+
+def _timestamp(recording: Recording, manifest: bytes) -> bytes | None:
+    """An RFC 3161 timestamp of the manifest from ``TSA_URL``, logged in custody; a TSA that
+    fails does not stop the seal: its failure is logged instead."""
+    url = current_app.config.get("TSA_URL")
+    if not url:
+        return None
+    try:
+        token = timestamp.request_token(url, manifest)
+    except timestamp.TimestampError as error:
+        custody.append(recording, "timestamp_failed", None, tsa_url=url, reason=str(error))
+        return None
+    custody.append(recording, "timestamped", None, tsa_url=url, **timestamp.describe(token),
+                   token=base64.b64encode(token).decode())  # fmt: skip
+    return token
+
+
+def tsa_ca() -> bytes | None:
+    """The CA certificates trusted for timestamps (``TSA_CA_FILE``), if configured."""
+    path = current_app.config.get("TSA_CA_FILE")
+    return Path(path).read_bytes() if path else None
 
 
 def file_sha256_bytes(data: bytes) -> str:
@@ -215,6 +240,7 @@ def verify(recording: Recording) -> dict[str, Any]:
         return {"ok": not faults, "faults": faults, "sealed": False}
     manifest = json.loads(recording.manifest)
     faults = verify_sealed(folder, manifest, recording.signature, log, keys)
+    faults += timestamp_faults(recording.manifest.encode(), log, tsa_ca())
     return {"ok": not faults, "faults": faults, "sealed": True}
 
 
