@@ -45,7 +45,8 @@ class RecorderService:
             return [item.recording_id for item in work]
 
     def follow(self) -> None:
-        """Apply the officer's pause, resume and stop to this process's runs."""
+        """Apply the officer's pause, resume and stop to this process's runs (and end a run
+        whose recording another recorder has taken over)."""
         for rid in list(self.recorders.runs):
             with self.app.app_context():
                 recording = db.session.get(Recording, rid)
@@ -53,6 +54,8 @@ class RecorderService:
                     recording is None
                     or recording.status not in leases.ACTIVE
                     or recording.stop_requested_at is not None
+                    # Another recorder took it over (this one went silent too long).
+                    or recording.recorder_holder != leases.holder_name()
                 )
                 paused = recording is not None and recording.status == "paused"
                 db.session.rollback()

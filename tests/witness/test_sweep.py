@@ -174,3 +174,46 @@ def test_an_external_mode_app_never_loads_aiortc(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+class FakeRecorders:
+    """What RecorderService asks of this process's recorders, without media."""
+
+    def __init__(self, rid: int) -> None:
+        self.runs = {rid: object()}
+        self.is_paused = False
+        self.calls: list[tuple[str, int, bool | None]] = []
+
+    def paused(self, rid: int) -> bool:
+        return self.is_paused
+
+    def pause(self, rid: int, paused: bool) -> None:
+        self.calls.append(("pause", rid, paused))
+        self.is_paused = paused
+
+    def stop(self, rid: int) -> None:
+        self.calls.append(("stop", rid, None))
+        del self.runs[rid]
+
+
+def test_a_recorder_process_follows_pause_stop_and_a_lost_hold(app, witness, recording):
+    call = witness["call"]
+    rid = recording()["id"]
+    db.session.commit()
+    assert leases.claim(rid, leases.holder_name())
+    service = RecorderService(app)
+    service.recorders = fake = FakeRecorders(rid)  # type: ignore[assignment]
+    service.follow()
+    assert fake.calls == []
+    assert call("POST", f"/recordings/{rid}/pause", json={"reason": "休息"}).status_code == 200
+    service.follow()
+    assert fake.calls == [("pause", rid, True)]
+    assert call("POST", f"/recordings/{rid}/resume").status_code == 200
+    service.follow()
+    assert fake.calls[-1] == ("pause", rid, False)
+    # Another recorder took it over while this one was silent: this one lets it be.
+    row = db.session.get(Recording, rid)
+    row.recorder_holder = "elsewhere:1:new"
+    db.session.commit()
+    service.follow()
+    assert fake.calls[-1] == ("stop", rid, None) and fake.runs == {}
