@@ -1,7 +1,7 @@
 """CPU cost of the witness recorder: seconds of CPU per second of recording, per stream.
 
 Feeds ``--streams`` participants (640×480 video at 30 fps, with audio) through the same
-``MediaRecorder`` set-up as the recorder peer (fragmented MP4, H.264 + AAC, crash-safe
+``SegmentFile`` set-up as the recorder peer (fragmented MP4, H.264 + AAC, crash-safe
 options, one ``MediaRelay`` subscription each, segments cut every ``--segment`` seconds)
 for ``--seconds`` of wall time, and prints the process CPU time divided by the recorded
 seconds and the number of streams. The video moves (a sliding pattern), so H.264 has
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import av
-from aiortc.contrib.media import MediaRecorder, MediaRelay
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-from hearings.witness.recorder import CONTAINER, CRASH_SAFE_OPTIONS
+from hearings.witness.segment_file import CONTAINER, Input, SegmentFile
 
 WIDTH, HEIGHT = 640, 480
 
@@ -56,16 +56,15 @@ async def record(streams: int, seconds: float, segment: float, folder: Path) -> 
     index = 0
     while time.monotonic() - started < seconds:
         index += 1
-        recorder = MediaRecorder(
-            str(folder / f"seg-{index:05d}.{CONTAINER}"), format=CONTAINER,
-            options=CRASH_SAFE_OPTIONS,
-        )  # fmt: skip
         proxies = [relay.subscribe(track) for track in sources]
-        for proxy in proxies:
-            recorder.addTrack(proxy)
-        await recorder.start()
+        size = (WIDTH, HEIGHT)
+        file = SegmentFile(
+            folder / f"seg-{index:05d}.{CONTAINER}",
+            [Input(p, size if p.kind == "video" else None) for p in proxies],
+        )
+        file.start()
         await asyncio.sleep(min(segment, seconds - (time.monotonic() - started)))
-        await recorder.stop()
+        await file.stop()
         for proxy in proxies:
             proxy.stop()
     return time.monotonic() - started

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
@@ -51,14 +51,15 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # A transaction that may write takes the write lock at once: a booking's conflict
         # check and its insert then run under one lock, and it never fails on upgrading a
         # read lock. Safe-method requests only read and need not queue behind writers.
-        # (A WebSocket arrives as a GET but records attendance: it takes the lock too; so
-        # does reading a recording, which enters its custody log. A read transaction that
-        # later writes fails at once with "database is locked" while another one writes.)
+        # (A WebSocket arrives as a GET but records attendance: it takes the lock too, as do
+        # views marked ``writes_on_read``, such as a recording's view, which is logged.)
         read_only = (
             has_request_context()
             and request.method in ("GET", "HEAD", "OPTIONS")
             and not request.path.startswith("/ws/")
-            and "/recordings" not in request.path
+            and not getattr(
+                current_app.view_functions.get(request.endpoint or ""), "writes_on_read", False
+            )
         )
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 

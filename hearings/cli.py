@@ -60,6 +60,10 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
 
     if not no_scheduler:
         start_scheduler(app)
+    if app.config["RECORDER_MODE"] == "embedded" and app.config["RECORDER_ENABLED"]:
+        from hearings.witness.process import sweep_when_serving
+
+        sweep_when_serving(app, host, port)  # resume recordings a dead process left
     try:
         # Flask's app.run() refuses to run under its own CLI; serve with werkzeug directly.
         serve_forever(app, host, port)
@@ -94,6 +98,33 @@ def scheduler() -> None:
     finally:
         stop_scheduler(app)
         click.echo("Scheduler stopped.")
+
+
+@main.command("recorder")
+@with_appcontext
+def recorder() -> None:
+    """Run the witness recorders (for HEARINGS_RECORDER_MODE=external): take recordings
+    from the database, resume those a dead recorder left; stops on Ctrl-C or SIGTERM."""
+    import logging
+    import signal
+    import threading
+
+    from hearings.witness.process import RecorderService
+    from hearings.witness.services import recorder_mode
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for chatty in ("aioice", "aiortc"):  # every ICE check at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if recorder_mode() != "external":
+        click.echo("Note: HEARINGS_RECORDER_MODE is embedded: the app records too.", err=True)
+    db.session.remove()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("Recorder running: witness recordings from the database. Ctrl-C stops it.")
+    RecorderService(app).run(stop)
+    click.echo("Recorder stopped.")
 
 
 @main.command("demo")
@@ -186,10 +217,11 @@ def court_reopen(court_id: str, day: datetime) -> None:
 @with_appcontext
 def verify_recording(path: Path) -> None:
     """Verify a witness recording's folder: segment hashes, custody chain, signature."""
-    from hearings.witness.manifest import signing_key
+    from hearings.witness.archive import tsa_ca
+    from hearings.witness.manifest import manifest_keys
     from hearings.witness.verify import verify_folder
 
-    result = verify_folder(path, signing_key().public_key())
+    result = verify_folder(path, manifest_keys().verifying, tsa_ca())
     for fault in result["faults"]:
         click.echo(f"FAULT {fault['code']}: {fault['message']}")
     if not result["ok"]:

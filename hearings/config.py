@@ -74,6 +74,18 @@ class Config:
     RECORDINGS_PATH: str | None = None
     #: Whether starting a recording starts the server's recorder peer (off in API-only tests).
     RECORDER_ENABLED: bool = True
+    #: ``embedded``: the app records in a loop thread of its own; ``external``: the app starts
+    #: no recorder (nor imports aiortc) and a ``hearings recorder`` process picks recordings
+    #: up from the database.
+    RECORDER_MODE: str = "embedded"
+    #: How often ``hearings recorder`` looks at the database for work, seconds.
+    RECORDER_POLL_SECONDS: float = 1.0
+    #: A recorder renews its hold on its recordings this often; a hold not renewed for
+    #: ``RECORDER_LEASE_SECONDS`` (or whose process on this host is gone) is swept.
+    RECORDER_HEARTBEAT_SECONDS: float = 5.0
+    RECORDER_LEASE_SECONDS: float = 20.0
+    #: How long ``stop`` waits for another process's recorder to close the last segment.
+    RECORDER_STOP_TIMEOUT: float = 30.0
     #: WebSocket base the recorder joins rooms through; unset derives it from ``SITE_URL``.
     RECORDER_SIGNALING_URL: str | None = None
     #: Length of one recording segment, seconds (a crash loses at most the open one).
@@ -81,9 +93,20 @@ class Config:
     #: Key encrypting resident ID numbers at rest: 32 bytes, base64. Unset: derived from
     #: ``SECRET_KEY`` (development only).
     WITNESS_ID_KEY: str | None = None
-    #: Ed25519 key signing recording manifests: the 32-byte private seed, base64. Unset:
-    #: derived from ``SECRET_KEY`` (development only).
+    #: Ed25519 key signing recording manifests: ``kid:seed`` (the 32-byte private seed,
+    #: base64; without ``kid:`` the key id is derived from the public key). Unset: derived
+    #: from ``SECRET_KEY`` (development only).
     MANIFEST_SIGNING_KEY: str | None = None
+    #: Retired manifest keys that still verify: ``kid:public,kid:public`` (raw 32-byte
+    #: Ed25519 public keys, base64).
+    MANIFEST_VERIFY_KEYS: str | None = None
+    #: A TTF/TTC font with Chinese glyphs to embed in the witness record's PDF; unset uses
+    #: the PDF's built-in STSong-Light (the reader supplies the glyphs).
+    RECORD_PDF_FONT: str | None = None
+    #: An RFC 3161 time-stamping authority: each sealed manifest is timestamped (optional);
+    #: its CA certificates (PEM) to trust when verifying.
+    TSA_URL: str | None = None
+    TSA_CA_FILE: str | None = None
     #: Years a recording is kept: one number, or ``court=years,court=years`` (default 30).
     RETENTION_YEARS: str = "30"
 
@@ -129,9 +152,18 @@ _ENV_SETTINGS: dict[str, type] = {
     "RECORDINGS_PATH": str,
     "RECORDER_ENABLED": bool,
     "RECORDER_SIGNALING_URL": str,
+    "RECORDER_MODE": str,
+    "RECORDER_POLL_SECONDS": float,
+    "RECORDER_HEARTBEAT_SECONDS": float,
+    "RECORDER_LEASE_SECONDS": float,
+    "RECORDER_STOP_TIMEOUT": float,
     "SEGMENT_SECONDS": float,
     "WITNESS_ID_KEY": str,
     "MANIFEST_SIGNING_KEY": str,
+    "MANIFEST_VERIFY_KEYS": str,
+    "RECORD_PDF_FONT": str,
+    "TSA_URL": str,
+    "TSA_CA_FILE": str,
     "RETENTION_YEARS": str,
 }
 

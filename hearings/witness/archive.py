@@ -19,20 +19,19 @@ from hearings.errors import Conflict, Forbidden, NotFound
 from hearings.extensions import db
 from hearings.scheduling.models import Session
 from hearings.timekeeping import isoformat, utcnow
-from hearings.witness import custody, script
+from hearings.witness import custody, script, timestamp
 from hearings.witness.access import involved_courts
 from hearings.witness.manifest import (
     CUSTODY_FILE,
     VERSION,
     file_sha256,
-    key_id,
+    manifest_keys,
     public_bytes,
     sign,
-    signing_key,
     write_files,
 )
 from hearings.witness.models import IdentityCheck, Recording, Segment
-from hearings.witness.verify import segment_faults, verify_sealed
+from hearings.witness.verify import segment_faults, timestamp_faults, verify_sealed
 
 DEFAULT_RETENTION_YEARS = 30
 
@@ -55,17 +54,44 @@ def retention_end(court_id: str, start: datetime) -> datetime:
 
 
 def salvage(recording: Recording, segment: Segment, folder: Path, reason: str) -> None:
-    """Hash what a crashed recorder left of its open segment and log it as partial."""
+    """Hash what a crashed recorder left of its open segment, as it lies, and log it as
+    partial with how much of it is whole fragments (the rest was cut mid-write)."""
     path = folder / segment.filename
+    tail: dict[str, int] = {}
     if path.is_file():
         segment.sha256, segment.bytes = file_sha256(path)
         segment.status = "partial"
+        whole = whole_mp4_bytes(path)
+        tail = {"whole_bytes": whole, "cut_bytes": segment.bytes - whole}
     else:
         segment.status = "lost"
     segment.ended_at = utcnow()
     custody.append(recording, "salvaged", None, n=segment.n, file=segment.filename,
                    status=segment.status, sha256=segment.sha256, bytes=segment.bytes,
-                   reason=reason)  # fmt: skip
+                   reason=reason, **tail)  # fmt: skip
+
+
+def whole_mp4_bytes(path: Path) -> int:
+    """How many bytes from the start of a fragmented MP4 are whole boxes: the header, then
+    each fragment (``moof`` with its ``mdat``). What follows was cut mid-write; the file is
+    never changed, the cut is only recorded."""
+    size = path.stat().st_size
+    whole = position = 0
+    with path.open("rb") as handle:
+        while position + 8 <= size:
+            handle.seek(position)
+            header = handle.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - position
+            if length < 8 or position + length > size:
+                break
+            position += length
+            if kind != b"moof":  # a fragment's header counts only with its media data
+                whole = position
+    return whole
 
 
 def segment_entry(segment: Segment) -> dict[str, Any]:
@@ -86,7 +112,8 @@ def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> 
         .order_by(IdentityCheck.id)
     )
     log = custody.entries(recording.id)
-    public = signing_key().public_key()
+    keys = manifest_keys()
+    public = keys.signing.public_key()
     return {
         "version": VERSION,
         "recording_id": recording.id,
@@ -117,7 +144,7 @@ def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> 
         "stop_reason": recording.stop_reason,
         "sealed_by": sealed_by.id,
         "custody_head": {"seq": log[-1].seq, "hash": log[-1].hash} if log else None,
-        "key_id": key_id(public),
+        "key_id": keys.signing_id,
         "public_key": base64.b64encode(public_bytes(public)).decode(),
     }  # fmt: skip
 
@@ -134,7 +161,7 @@ def mark_entry(mark: Any) -> dict[str, Any]:
 def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> None:
     """Sign the manifest, log the seal, and write the evidence package beside the segments."""
     manifest = build_manifest(recording, session, actor)
-    signature = sign(manifest, signing_key())
+    signature = sign(manifest, manifest_keys().signing)
     recording.manifest = custody.canonical(manifest).decode()
     recording.signature = signature
     recording.sealed_at = utcnow()
@@ -142,7 +169,32 @@ def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> 
     custody.append(recording, "sealed", actor.id, manifest_sha256=manifest_hash,
                    key_id=manifest["key_id"], signature=signature)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
+    token = _timestamp(recording, recording.manifest.encode())
+    if token is not None:
+        (folder / timestamp.TOKEN_FILE).write_bytes(token)
     write_files(folder, manifest, signature, custody.export(recording.id))
+
+
+def _timestamp(recording: Recording, manifest: bytes) -> bytes | None:
+    """An RFC 3161 timestamp of the manifest from ``TSA_URL``, logged in custody; a TSA that
+    fails does not stop the seal: its failure is logged instead."""
+    url = current_app.config.get("TSA_URL")
+    if not url:
+        return None
+    try:
+        token = timestamp.request_token(url, manifest)
+    except timestamp.TimestampError as error:
+        custody.append(recording, "timestamp_failed", None, tsa_url=url, reason=str(error))
+        return None
+    custody.append(recording, "timestamped", None, tsa_url=url, **timestamp.describe(token),
+                   token=base64.b64encode(token).decode())  # fmt: skip
+    return token
+
+
+def tsa_ca() -> bytes | None:
+    """The CA certificates trusted for timestamps (``TSA_CA_FILE``), if configured."""
+    path = current_app.config.get("TSA_CA_FILE")
+    return Path(path).read_bytes() if path else None
 
 
 def file_sha256_bytes(data: bytes) -> str:
@@ -181,13 +233,14 @@ def verify(recording: Recording) -> dict[str, Any]:
     """Re-hash every segment, check the custody chain and the signature: ``{ok, faults}``."""
     folder = recording_folder(recording)
     log = custody.export(recording.id)
-    public = signing_key().public_key()
+    keys = manifest_keys().verifying
     if recording.manifest is None:
         listed = [segment_entry(s) for s in recording.segments if s.status != "open"]
         faults = segment_faults(folder, listed) + custody.chain_faults(log)
         return {"ok": not faults, "faults": faults, "sealed": False}
     manifest = json.loads(recording.manifest)
-    faults = verify_sealed(folder, manifest, recording.signature, log, public)
+    faults = verify_sealed(folder, manifest, recording.signature, log, keys)
+    faults += timestamp_faults(recording.manifest.encode(), log, tsa_ca())
     return {"ok": not faults, "faults": faults, "sealed": True}
 
 

@@ -69,6 +69,12 @@ class Recording(Model):
     legal_hold: Mapped[bool] = mapped_column(default=False)
     legal_hold_reason: Mapped[str | None] = mapped_column(sa.String(500))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The recorder process writing it (``host:pid:nonce``), and when it last said so (the
+    #: real clock); a holder that is gone or silent is swept (see ``leases``).
+    recorder_holder: Mapped[str | None] = mapped_column(sa.String(200))
+    recorder_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The officer stopped it: the holder closes its last segment and lets go, then it seals.
+    stop_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     segments: Mapped[list[Segment]] = relationship(order_by="Segment.n")
     marks: Mapped[list[ScriptMark]] = relationship(order_by="ScriptMark.id")

@@ -4,9 +4,10 @@ One ``RecorderPeer`` per recording run. It speaks the contract's signaling over 
 WebSocket with a recorder token, offers receive-only to every admitted peer (it is the
 later arrival) and answers the offers of those who come after it. All received tracks go
 through a ``MediaRelay``: a drain keeps each one read (so nothing piles up while paused or
-between segments) and each segment's ``MediaRecorder`` gets its own subscriptions. A
-segment is cut every ``segment_seconds`` and whenever someone's tracks come or go, so
-every segment holds a stream for each participant present throughout it.
+between segments, and the last size of each video is known) and each segment's file gets
+its own subscriptions. A segment is cut every ``segment_seconds`` and whenever someone's
+tracks come or go; it opens once everyone joining has sent media (briefly bounded), so
+every segment holds audio and video of each participant present throughout it.
 """
 
 from __future__ import annotations
@@ -28,23 +29,17 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRecorder, MediaRelay
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from websockets.asyncio.client import ClientConnection, connect
 
+from hearings.witness.segment_file import CONTAINER, Input, SegmentFile
+
 log = logging.getLogger(__name__)
 
-#: Fragmented MP4 (H.264 + AAC) flushed every second: a killed recorder leaves a file that
-#: plays up to its last fragment (FACTS: 8.4 of 10 s). MP4 costs less CPU than WebM.
-CONTAINER = "mp4"
-CRASH_SAFE_OPTIONS = {
-    "movflags": "frag_keyframe+empty_moov+default_base_moof",
-    "frag_duration": "1000000",
-    "flush_packets": "1",
-}
-
-#: Longest wait for connections being set up before a new segment opens, seconds.
+#: Longest wait for connections being set up, and their first frames, before a new
+#: segment opens, seconds.
 SETTLE_SECONDS = 3.0
 
 
@@ -60,6 +55,9 @@ class Source:
     peer_id: str
     role: str
     name: str
+    #: Set at the first frame; video: the size of the last frame.
+    flowing: asyncio.Event = field(default_factory=asyncio.Event)
+    size: tuple[int, int] | None = None
 
 
 @dataclass
@@ -68,7 +66,7 @@ class OpenSegment:
 
     n: int
     path: Path
-    recorder: MediaRecorder
+    file: SegmentFile
     proxies: list[MediaStreamTrack]
     opened: float
 
@@ -208,11 +206,14 @@ class RecorderPeer:
         return pc
 
     async def _drain(self, source: Source) -> None:
-        """Keep reading the track so decoded frames never pile up."""
+        """Keep reading the track so decoded frames never pile up; note its video size."""
         proxy = self.relay.subscribe(source.track, buffered=False)
         with contextlib.suppress(MediaStreamError):
             while True:
-                await proxy.recv()
+                frame: Any = await proxy.recv()
+                if source.track.kind == "video":
+                    source.size = (frame.width, frame.height)
+                source.flowing.set()
 
     # --- segments ---------------------------------------------------------------------
     async def _segment_clock(self) -> None:
@@ -224,8 +225,8 @@ class RecorderPeer:
             await self.cut()
 
     async def _settle(self) -> None:
-        """Let connections still being set up finish (briefly), so a segment starts with
-        everyone who is joining rather than one of them."""
+        """Let connections still being set up finish and their media begin (briefly), so a
+        segment starts with everyone who is joining, each with a known video size."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_SECONDS
         while any(pc.connectionState in ("new", "connecting") for pc in self.pcs.values()):
@@ -235,6 +236,13 @@ class RecorderPeer:
             self._state_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._state_changed.wait(), remaining)
+        for source in list(self.sources):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            if source.track.readyState == "live" and not source.flowing.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(source.flowing.wait(), remaining)
 
     async def cut(self) -> None:
         """Close the open segment and open the next one with the tracks present now."""
@@ -250,21 +258,19 @@ class RecorderPeer:
         n = self.counter.next_n
         self.counter.next_n += 1
         path = self.folder / f"seg-{n:05d}.{CONTAINER}"
-        recorder = MediaRecorder(str(path), format=CONTAINER, options=CRASH_SAFE_OPTIONS)
-        proxies, streams = [], []
+        inputs, streams = [], []
         order = sorted(sources, key=lambda s: (s.role, s.peer_id, s.track.kind))
         for index, source in enumerate(order):
-            proxy = self.relay.subscribe(source.track)
-            recorder.addTrack(proxy)
-            proxies.append(proxy)
+            inputs.append(Input(self.relay.subscribe(source.track), source.size))
             streams.append({"index": index, "kind": source.track.kind, "peer_id": source.peer_id,
                             "role": source.role, "name": source.name})  # fmt: skip
+        file = SegmentFile(path, inputs)
         await self.on_open(n, path.name, streams)
-        await recorder.start()
-        return OpenSegment(n, path, recorder, proxies, time.monotonic())
+        file.start()
+        return OpenSegment(n, path, file, [i.track for i in inputs], time.monotonic())
 
     async def _close(self, segment: OpenSegment) -> None:
-        await segment.recorder.stop()
+        await segment.file.stop()
         for proxy in segment.proxies:
             proxy.stop()
         await self.on_close(segment.n, segment.path.name, "closed")
@@ -296,8 +302,9 @@ class RecorderPeer:
         self.stopping = True
         open_n = self.segment.n if self.segment else None
         if self.segment is not None:
+            self.segment.file.abort()  # the file is left as it is, never finished
             for proxy in self.segment.proxies:
-                proxy.stop()  # its writer ends; the file is never finalized
+                proxy.stop()
             self.segment = None
         if self.ws is not None:
             self.ws.transport.abort()

@@ -3,7 +3,11 @@
 Flask views are synchronous and aiortc needs a long-lived loop, so the loop lives in a
 thread of its own. A supervisor runs each recording's peer; when a run ends other than by
 ``stop`` (a crash, the connection lost) it reports the interruption with its reason and
-rejoins the room with a fresh token, numbering segments on.
+rejoins the room with a fresh token, numbering segments on. While runs exist, a heartbeat
+renews this process's hold on them (see ``leases``).
+
+aiortc is imported only when a run starts: an app that records in a separate process
+(``RECORDER_MODE=external``) never loads it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from hearings.witness.recorder import Counter, RecorderPeer
+if TYPE_CHECKING:
+    from hearings.witness.recorder import Counter, RecorderPeer
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +34,17 @@ FINAL_CODES = (4401, 4403, 4408)
 class Sink(Protocol):
     """What the recorder reports, written to the database by the witness services."""
 
+    #: How often the hold on running recordings is renewed, seconds.
+    @property
+    def heartbeat_seconds(self) -> float: ...
+
     def token(self, recording_id: int) -> str | None: ...
     def segment_opened(self, rid: int, n: int, filename: str, streams: list[Any]) -> None: ...
     def segment_closed(self, rid: int, n: int, filename: str, status: str) -> None: ...
     def interrupted(self, rid: int, reason: str, open_n: int | None) -> None: ...
     def resumed(self, rid: int, n: int) -> None: ...
+    def heartbeat(self, recording_ids: list[int]) -> None: ...
+    def release(self, rid: int) -> None: ...
 
 
 @dataclass
@@ -52,6 +63,8 @@ class Run:
     opened_n: int = 0
     opening: asyncio.Event = field(default_factory=asyncio.Event)
     interrupted: bool = False
+    #: Paused by the officer: a rejoined peer stays paused too.
+    paused: bool = False
 
 
 class Recorders:
@@ -60,6 +73,7 @@ class Recorders:
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
         self.runs: dict[int, Run] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -85,20 +99,52 @@ class Recorders:
 
     # --- control, from request threads ------------------------------------------------
     def start(
-        self, recording_id: int, url: str, folder: Path, segment_seconds: float, first_n: int = 1
+        self,
+        recording_id: int,
+        url: str,
+        folder: Path,
+        segment_seconds: float,
+        first_n: int = 1,
+        *,
+        interrupted: bool = False,
+        paused: bool = False,
     ) -> None:
-        """Start (or restart) the recorder of a recording."""
+        """Start (or restart) the recorder of a recording; ``interrupted``: it takes over
+        after a gap (its first segment logs ``resumed``); ``paused``: it waits to record."""
         folder.mkdir(parents=True, exist_ok=True)
-        self._call(self._start(recording_id, url, folder, segment_seconds, first_n))
+        self._call(
+            self._start(recording_id, url, folder, segment_seconds, first_n, interrupted, paused)
+        )
 
     async def _start(
-        self, recording_id: int, url: str, folder: Path, seconds: float, first_n: int
+        self,
+        recording_id: int,
+        url: str,
+        folder: Path,
+        seconds: float,
+        first_n: int,
+        interrupted: bool,
+        paused: bool,
     ) -> None:
+        from hearings.witness.recorder import Counter
+
         if recording_id in self.runs:
             return
         run = Run(recording_id, url, folder, seconds, Counter(next_n=first_n))
+        run.interrupted, run.paused = interrupted, paused
         self.runs[recording_id] = run
         run.task = asyncio.create_task(self._supervise(run))
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        """Renew the hold on every run of this process until none is left."""
+        while self.runs:
+            await asyncio.sleep(self.sink.heartbeat_seconds)
+            try:
+                await self._blocking(self.sink.heartbeat, list(self.runs))
+            except Exception:  # a database hiccup: the next beat tries again
+                log.exception("recorder heartbeat failed")
 
     def running(self, recording_id: int) -> bool:
         """Whether this process records that recording."""
@@ -126,11 +172,21 @@ class Recorders:
             return False
         return True
 
+    def paused(self, recording_id: int) -> bool | None:
+        """Whether this process's run of that recording is paused; None if not here."""
+        run = self.runs.get(recording_id)
+        return None if run is None else run.paused
+
     def pause(self, recording_id: int, paused: bool) -> None:
         """Close the open segment and write nothing until resumed (or resume)."""
         run = self.runs.get(recording_id)
-        if run is not None and run.peer is not None:
-            self._call(run.peer.pause(paused))
+        if run is not None:
+            self._call(self._pause(run, paused))
+
+    async def _pause(self, run: Run, paused: bool) -> None:
+        run.paused = paused
+        if run.peer is not None:
+            await run.peer.pause(paused)
 
     def stop(self, recording_id: int) -> None:
         """End the recording cleanly: the last segment is closed and reported on return."""
@@ -144,7 +200,6 @@ class Recorders:
             await run.peer.stop()
         if run.task is not None:
             await asyncio.gather(run.task, return_exceptions=True)
-        self.runs.pop(run.recording_id, None)
 
     def kill(self, recording_id: int, reason: str) -> None:
         """Crash the current run on purpose (a drill): the supervisor must recover."""
@@ -166,6 +221,16 @@ class Recorders:
 
     # --- supervision, on the loop -----------------------------------------------------
     async def _supervise(self, run: Run) -> None:
+        try:
+            await self._run_until_stopped(run)
+        finally:
+            if self.runs.get(run.recording_id) is run:
+                del self.runs[run.recording_id]
+            await self._blocking(self.sink.release, run.recording_id)
+
+    async def _run_until_stopped(self, run: Run) -> None:
+        from hearings.witness.recorder import RecorderPeer
+
         attempt = 0
         rid = run.recording_id
 
@@ -187,6 +252,7 @@ class Recorders:
                 return
             peer = RecorderPeer(run.url, token, run.folder, run.segment_seconds, run.counter,
                                 opened, closed)  # fmt: skip
+            peer.paused = run.paused
             run.peer = peer
             try:
                 await peer.run()

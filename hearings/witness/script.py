@@ -22,6 +22,13 @@ SPECIAL_POWERS = {
     "appeal": "提起上诉 appeal",
 }
 POWER_LABELS = {GENERAL: "一般授权 general agency", **SPECIAL_POWERS}
+#: How the record names each role of a witnessing.
+ROLE_LABELS = {
+    "principal": "委托人 principal",
+    "agent": "受托人 agent",
+    "clerk": "见证人员（书记员） officer (clerk)",
+    "judge": "见证人员（法官） officer (judge)",
+}
 #: The steps marked in the recording, in order (``power`` once per power).
 STEPS = ("undertaking", "power", "agent_accepts", "attestation")
 STEP_LABELS = {

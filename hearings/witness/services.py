@@ -15,7 +15,7 @@ from hearings.extensions import db
 from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import utcnow
-from hearings.witness import custody, script
+from hearings.witness import custody, leases, script
 from hearings.witness.access import require_officer
 from hearings.witness.archive import retention_end, salvage, seal
 from hearings.witness.identity import (
@@ -150,20 +150,36 @@ def start_recording(actor: Staff, session: Session, powers: list[str]) -> Record
     return recording
 
 
+def recorder_mode() -> str:
+    """``embedded`` (this process records) or ``external`` (a ``hearings recorder`` does)."""
+    mode = current_app.config["RECORDER_MODE"]
+    if mode not in ("embedded", "external"):
+        raise ValueError(f"HEARINGS_RECORDER_MODE is {mode!r}: use embedded or external")
+    return str(mode)
+
+
 def launch_recorder(recording: Recording) -> None:
-    """After the commit: announce, and start the recorder peer (if enabled here)."""
+    """After the commit: announce, and start the recorder peer (if this process records)."""
     announce(recording.session_id, "started", recording_id=recording.id)
+    if recorder_mode() == "external" or not current_app.config["RECORDER_ENABLED"]:
+        return  # the recorder process picks it up from the database
+    if leases.claim(recording.id, leases.holder_name()):
+        start_run(recording.id)
+
+
+def start_run(recording_id: int, *, interrupted: bool = False) -> None:
+    """Start this process's recorder peer for a recording it holds."""
+    recording = load_recording(recording_id)
     config = current_app.config
-    if not config["RECORDER_ENABLED"]:
-        return
     base = config["RECORDER_SIGNALING_URL"] or (
         config["SITE_URL"].replace("https://", "wss://").replace("http://", "ws://")
     )
     first_n = 1 + max((s.n for s in recording.segments), default=0)
-    recorders().start(
-        recording.id, f"{base.rstrip('/')}/ws/rooms/{recording.session_id}",
-        recordings_root() / recording.folder, float(config["SEGMENT_SECONDS"]), first_n,
-    )  # fmt: skip
+    url = f"{base.rstrip('/')}/ws/rooms/{recording.session_id}"
+    folder, paused = recordings_root() / recording.folder, recording.status == "paused"
+    db.session.rollback()  # the run's reports write from other threads
+    recorders().start(recording_id, url, folder, float(config["SEGMENT_SECONDS"]), first_n,
+                      interrupted=interrupted, paused=paused)  # fmt: skip
 
 
 def done_steps(recording: Recording) -> list[script.Done]:
@@ -188,8 +204,8 @@ def mark_step(
     except script.ScriptError as error:
         raise Conflict(str(error), step=step) from None
     now = utcnow()
-    position = recorders().position(recording.id) if recording.id in recorders().runs else None
-    n, offset, elapsed = position or (None, None, (now - recording.started_at).total_seconds())
+    position = recorders().position(recording.id) or _position_on_record(recording, now)
+    n, offset, elapsed = position
     mark = ScriptMark(
         recording_id=recording.id, step=step, power=power, at=now, by_id=actor.id, note=note,
         elapsed_seconds=round(elapsed, 3), segment_n=n,
@@ -200,6 +216,15 @@ def mark_step(
     custody.append(recording, "marked", actor.id, step=step, power=power,
                    elapsed_seconds=mark.elapsed_seconds, segment_n=n)  # fmt: skip
     return mark
+
+
+def _position_on_record(recording: Recording, now: Any) -> tuple[int | None, float | None, float]:
+    """Where the recording is, from the segments its recorder (in another process) reported."""
+    elapsed = (now - recording.started_at).total_seconds()
+    open_segment = next((s for s in reversed(recording.segments) if s.status == "open"), None)
+    if open_segment is None:
+        return None, None, elapsed
+    return open_segment.n, max(0.0, (now - open_segment.started_at).total_seconds()), elapsed
 
 
 def pause_recording(actor: Staff, recording: Recording, session: Session, reason: str) -> None:
@@ -242,9 +267,12 @@ def stop_recording(
             field="reason",
         )
     rid = recording.id
+    recording.stop_requested_at = leases.wall_clock()
     db.session.commit()  # release the database: the recorder reports its last segment
     if rid in recorders().runs:
         recorders().stop(rid)
+    else:  # a recorder in another process closes its last segment and lets go
+        leases.wait_released(rid, float(current_app.config["RECORDER_STOP_TIMEOUT"]))
     db.session.expire_all()
     recording = load_recording(rid)
     folder = recordings_root() / recording.folder
@@ -264,12 +292,29 @@ class RecorderReports:
     def __init__(self, app: Flask) -> None:
         self.app = app
 
+    @property
+    def heartbeat_seconds(self) -> float:
+        """How often the recorder renews its hold (``RECORDER_HEARTBEAT_SECONDS``)."""
+        return float(self.app.config["RECORDER_HEARTBEAT_SECONDS"])
+
+    def heartbeat(self, recording_ids: list[int]) -> None:
+        """Renew this process's hold on the recordings it records."""
+        with self.app.app_context():
+            leases.heartbeat(leases.holder_name(), recording_ids)
+
+    def release(self, rid: int) -> None:
+        """This process no longer records that recording."""
+        with self.app.app_context():
+            leases.release(rid, leases.holder_name())
+
     def token(self, recording_id: int) -> str | None:
         """A fresh recorder token, or None if the recording or session is over."""
         with self.app.app_context():
             recording = db.session.get(Recording, recording_id)
             session = db.session.get(Session, recording.session_id) if recording else None
             if recording is None or session is None or recording.status not in ACTIVE:
+                return None
+            if recording.stop_requested_at is not None:
                 return None
             if session.status not in LIVE_STATUSES:
                 return None

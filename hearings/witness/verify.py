@@ -7,6 +7,8 @@ its signature and the custody log sit beside the segments) and on the database's
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,6 +25,7 @@ from hearings.witness.manifest import (
     file_sha256,
     signature_faults,
 )
+from hearings.witness.timestamp import TOKEN_FILE, token_faults
 
 SEGMENT_FILE = re.compile(r"^seg-\d{5}\.\w+$")
 
@@ -82,14 +85,42 @@ def verify_sealed(
     manifest: dict[str, Any],
     signature: str | None,
     log: Sequence[Mapping[str, Any]],
-    key: Ed25519PublicKey,
+    keys: Mapping[str, Ed25519PublicKey],
 ) -> list[dict[str, Any]]:
     """All faults of a sealed recording: signature, segments against it, custody chain."""
-    faults = signature_faults(manifest, signature, key)
+    faults = signature_faults(manifest, signature, keys)
     faults += segment_faults(folder, manifest.get("segments", []))
     faults += chain_faults(log)
     faults += head_faults(manifest, log)
     return faults
+
+
+def timestamp_faults(
+    manifest: bytes,
+    log: Sequence[Mapping[str, Any]],
+    ca_pem: bytes | None,
+    token_file: bytes | None = None,
+) -> list[dict[str, Any]]:
+    """The manifest's RFC 3161 timestamp, if the custody log says it was timestamped: the
+    token (in the log, or the file beside the manifest) must be that one and hold."""
+    stamped = [e for e in log if e.get("action") == "timestamped"]
+    if not stamped:
+        return []
+    detail = stamped[-1].get("detail") or {}
+    token = token_file
+    if token is None:
+        try:
+            token = base64.b64decode(detail.get("token") or "", validate=True)
+        except ValueError:
+            token = b""
+    if not token:
+        return [{"code": "timestamp-missing",
+                 "message": f"the custody log says the manifest was timestamped, but "
+                            f"{TOKEN_FILE} is missing"}]  # fmt: skip
+    if hashlib.sha256(token).hexdigest() != detail.get("token_sha256"):
+        return [{"code": "timestamp-altered",
+                 "message": f"{TOKEN_FILE} is not the token the custody log recorded"}]  # fmt: skip
+    return token_faults(token, manifest, ca_pem)
 
 
 def read_custody_file(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -108,7 +139,9 @@ def read_custody_file(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, 
     return log, faults
 
 
-def verify_folder(folder: Path, key: Ed25519PublicKey) -> dict[str, Any]:
+def verify_folder(
+    folder: Path, keys: Mapping[str, Ed25519PublicKey], tsa_ca: bytes | None = None
+) -> dict[str, Any]:
     """Verify a recording's folder on its own: ``{ok, faults, manifest}``."""
     manifest_path = folder / MANIFEST_FILE
     if not manifest_path.is_file():
@@ -122,5 +155,8 @@ def verify_folder(folder: Path, key: Ed25519PublicKey) -> dict[str, Any]:
     signature_path = folder / SIGNATURE_FILE
     signature = signature_path.read_text().strip() if signature_path.is_file() else None
     log, faults = read_custody_file(folder / CUSTODY_FILE)
-    faults += verify_sealed(folder, manifest, signature, log, key)
+    faults += verify_sealed(folder, manifest, signature, log, keys)
+    token_path = folder / TOKEN_FILE
+    token = token_path.read_bytes() if token_path.is_file() else b""
+    faults += timestamp_faults(manifest_path.read_bytes(), log, tsa_ca, token)
     return {"ok": not faults, "faults": faults, "manifest": manifest}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import wraps
 from typing import Any
@@ -19,7 +20,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
 from hearings.scheduling.schemas import Problem
-from hearings.timekeeping import isoformat
+from hearings.timekeeping import isoformat, local, utcnow
 from hearings.witness import archive, custody, script, services
 from hearings.witness.access import refuse, require_recording_access
 from hearings.witness.models import IdentityCheck, Recording
@@ -30,6 +31,13 @@ pages = Blueprint("witness", __name__)
 
 ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem}
 CHANGE = {**ERRORS, "HTTP_422": Problem}
+
+
+def writes_on_read(view: Any) -> Any:
+    """Mark a GET view that writes (every access, or refusal, is logged): on SQLite its
+    transaction takes the write lock at once, so a recorder's report can't make it fail."""
+    view.writes_on_read = True
+    return view
 
 
 def caller_required(view: Any) -> Any:
@@ -109,6 +117,7 @@ def create_identity_check(session_id: int, json: IdentityCheckIn):
 
 
 @api.get("/sessions/<int:session_id>/identity-checks")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def list_identity_checks(session_id: int):
@@ -135,6 +144,7 @@ def start_recording(session_id: int, json: RecordingIn):
 
 
 @api.get("/sessions/<int:session_id>/recordings")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def list_recordings(session_id: int):
@@ -163,6 +173,7 @@ def require_recording_access_of_session(session: Session) -> None:
 
 
 @api.get("/recordings/<int:recording_id>")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def read_recording(recording_id: int):
@@ -175,6 +186,7 @@ def read_recording(recording_id: int):
 
 
 @api.get("/recordings/<int:recording_id>/segments/<int:n>")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def download_segment(recording_id: int, n: int):
@@ -192,6 +204,7 @@ def download_segment(recording_id: int, n: int):
 
 
 @api.get("/recordings/<int:recording_id>/verify")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def verify_recording(recording_id: int):
@@ -219,6 +232,7 @@ def mark_step(recording_id: int, json: StepIn):
 
 
 @api.get("/recordings/<int:recording_id>/script")
+@writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
 def read_script(recording_id: int):
@@ -300,6 +314,7 @@ def delete(recording_id: int):
 
 
 @pages.get("/recordings/<int:recording_id>/record")
+@writes_on_read
 @login_required
 def witness_record(recording_id: int):
     """The printable witness record (见证笔录) of a sealed recording."""
@@ -307,11 +322,58 @@ def witness_record(recording_id: int):
     session = require_recording_access(current_user, recording, f"view recording {recording_id}")
     archive.log_access(recording, current_user, "viewed", page="witness record")
     db.session.commit()
-    manifest = json.loads(recording.manifest) if recording.manifest else None
     return render_template(
-        "witness_record.html", recording=recording, session=session, manifest=manifest,
+        "witness_record.html", recording=recording, session=session,
+        manifest=json.loads(recording.manifest) if recording.manifest else None,
         power_labels=script.POWER_LABELS, step_labels=script.STEP_LABELS,
-        checks=db.session.scalars(
-            sa.select(IdentityCheck).where(IdentityCheck.session_id == session.id)
-        ).all(),
+        role_labels=script.ROLE_LABELS, checks=_checks(session),
+    )  # fmt: skip
+
+
+@pages.get("/recordings/<int:recording_id>/record.pdf")
+@writes_on_read
+@login_required
+def witness_record_pdf(recording_id: int):
+    """The witness record as PDF (the export enters the custody log with its hash)."""
+    return _record_pdf(current_user, recording_id)
+
+
+@api.get("/recordings/<int:recording_id>/record.pdf")
+@writes_on_read
+@caller_required
+@spec.validate(resp=Response(**ERRORS))
+def witness_record_pdf_api(recording_id: int):
+    """The witness record (见证笔录) as PDF; the export enters the custody log."""
+    return _record_pdf(g.staff, recording_id)
+
+
+def _checks(session: Session) -> list[IdentityCheck]:
+    return list(
+        db.session.scalars(
+            sa.select(IdentityCheck)
+            .where(IdentityCheck.session_id == session.id)
+            .order_by(IdentityCheck.id)
+        )
+    )
+
+
+def _record_pdf(staff: Any, recording_id: int) -> FileResponse:
+    from hearings.witness.record_pdf import record_pdf  # reportlab: only when asked
+
+    recording = services.load_recording(recording_id)
+    session = require_recording_access(staff, recording, f"export recording {recording_id}")
+    now = utcnow()
+    generated = (
+        f"生成 Generated {local(now).strftime('%Y-%m-%d %H:%M:%S')} (北京时间) · "
+        f"{staff.name} ({staff.court_id}) · hearings"
+    )
+    manifest = json.loads(recording.manifest) if recording.manifest else None
+    pdf = record_pdf(recording, session, _checks(session), manifest, generated)
+    archive.log_access(recording, staff, "exported", document="witness record", format="pdf",
+                       sha256=hashlib.sha256(pdf).hexdigest(), bytes=len(pdf))  # fmt: skip
+    db.session.commit()
+    name = f"witness-record-{recording.id}.pdf"
+    return FileResponse(
+        pdf, mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )  # fmt: skip
