@@ -21,6 +21,8 @@ from hearings.extensions import db
 from hearings.timekeeping import isoformat, local
 
 # Checked against when the username is unknown, so both failures take the same time.
+#: Where an app keeps the ids of the courts once read.
+_COURT_IDS = "hearings.court_ids"
 _DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
 
 
@@ -38,6 +40,16 @@ def authenticate(username: str, password: str) -> Staff:
     if not check_password_hash(staff.password_hash, password) or not staff.active:
         raise NotAuthenticated("Wrong username or password.")
     return staff
+
+
+def court_ids(*wanted: str) -> frozenset[str]:
+    """The ids of the courts: reference data, kept per app once read, and read again when one
+    of ``wanted`` is not among them (a court added since)."""
+    known: frozenset[str] | None = current_app.extensions.get(_COURT_IDS)
+    if known is None or not known.issuperset(wanted):
+        known = frozenset(db.session.scalars(sa.select(Court.id)))
+        current_app.extensions[_COURT_IDS] = known
+    return known
 
 
 def get_court(court_id: str) -> Court:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from hearings.courts.calendar import load_calendars
-from hearings.courts.models import Court, Room, Staff
+from hearings.courts.models import Room, Staff
+from hearings.courts.services import court_ids
 from hearings.errors import Conflict, RuleViolation
 from hearings.extensions import db
 from hearings.scheduling import rules
@@ -57,12 +58,11 @@ class Plan:
         return courts
 
 
-def load_court(court_id: str) -> Court:
-    """The host court, or 422."""
-    court = db.session.get(Court, court_id)
-    if court is None:
+def require_court(court_id: str) -> str:
+    """The host court's id, if there is such a court, or 422."""
+    if court_id not in court_ids(court_id):
         raise RuleViolation(f"There is no court {court_id!r}.", field="host_court")
-    return court
+    return court_id
 
 
 def load_rooms(room_ids: Sequence[int]) -> list[Room]:
@@ -84,11 +84,7 @@ def resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
     if unknown:
         raise RuleViolation(f"Unknown or inactive staff: {unknown}.", field="participants")
     courts = {p.court for p in people if p.court is not None}
-    known_courts = (
-        set(db.session.scalars(sa.select(Court.id).where(Court.id.in_(courts))))
-        if courts
-        else set()
-    )
+    known_courts = court_ids(*courts)
     if courts - known_courts:
         raise RuleViolation(
             f"Unknown courts: {sorted(courts - known_courts)}.", field="participants"

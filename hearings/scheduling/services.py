@@ -26,8 +26,8 @@ from hearings.timekeeping import isoformat, local, parse_api_time, utcnow
 
 def book_session(actor: Staff, request: SessionIn) -> Session:
     """Book a session (or a recurring series); refuse rule breaks (422) and overlaps (409)."""
-    court = planning.load_court(request.host_court)
-    require_court_access(actor, court.id, "book sessions")
+    court_id = planning.require_court(request.host_court)
+    require_court_access(actor, court_id, "book sessions")
     starts = parse_api_time(request.starts_at, "starts_at")
     ends = parse_api_time(request.ends_at, "ends_at")
     people = planning.resolve_people(request.participants)
@@ -41,7 +41,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
     def plan_at(s: datetime, e: datetime) -> Plan:
         return Plan(
             kind=request.kind,
-            host_court_id=court.id,
+            host_court_id=court_id,
             people=people,
             rooms=rooms,
             starts=s,
@@ -84,7 +84,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             kind=request.kind,
             title=request.title,
             case_number=request.case_number or None,
-            host_court_id=court.id,
+            host_court_id=court_id,
             starts_at=plan.starts,
             ends_at=plan.ends,
             status="scheduled",
