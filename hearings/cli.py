@@ -106,6 +106,15 @@ def scheduler() -> None:
         click.echo("Scheduler stopped.")
 
 
+@main.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Bring the database schema up to date and load the courts (run once per release,
+    before the app instances start)."""
+    prepare_database()
+    click.echo("Database up to date.")
+
+
 @main.command("demo")
 @with_appcontext
 def demo() -> None:

@@ -50,12 +50,7 @@ def test_a_library_logging_a_secret_is_scrubbed(log_output):
     assert line["level"] == "warning" and line["logger"] == "some.library"
 
 
-def test_requests_and_room_events_are_logged_without_secrets(
-    witness,
-    join,
-    live_server,
-    log_output,  # noqa: F811
-):
+def test_requests_and_room_events_logged_safely(witness, join, live_server, log_output):  # noqa: F811
     session, tokens = witness["session"], witness["session"]["tokens"]
     with urllib.request.urlopen(f"http://{live_server}/join/{tokens['principal']}") as page:
         assert page.status == 200

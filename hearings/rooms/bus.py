@@ -112,6 +112,13 @@ class Bus:
         """Send an envelope to the room on every process."""
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def room_lock(self, session_id: int) -> Iterator[None]:
+        """Changes to one room's roster one at a time, on every process: of two peers
+        entering at once, exactly one sees the other (and offers to it)."""
+        raise NotImplementedError
+        yield
+
     def peer(self, session_id: int, peer_id: str) -> PeerInfo | None:
         """One peer of the room, if present."""
         return next((p for p in self.peers(session_id) if p.peer_id == peer_id), None)
@@ -133,6 +140,12 @@ class LocalBus(Bus):
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, PeerInfo]] = {}
         self._admitted: dict[int, set[int]] = {}
+        self._entering = threading.RLock()
+
+    @contextlib.contextmanager
+    def room_lock(self, session_id: int) -> Iterator[None]:
+        with self._entering:  # one process, and entering a room is rare: one lock for all
+            yield
 
     def remember_admitted(self, session_id: int, participant_id: int, admitted: bool) -> None:
         with self._lock:
@@ -197,6 +210,20 @@ class RedisBus(Bus):
 
     def _key(self, session_id: int) -> str:
         return f"{self.prefix}:room:{session_id}:peers"
+
+    @contextlib.contextmanager
+    def room_lock(self, session_id: int) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"{self.prefix}:room:{session_id}:lock", timeout=10, sleep=0.01, blocking_timeout=10
+        )
+        with self._redis_answers():
+            if not lock.acquire():
+                raise BusUnavailable("the room is busy; try again")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # expired, or Redis gone: it lapses itself
+                lock.release()
 
     def _held(self, node: str) -> str:
         return f"{self.prefix}:node:{node}:peers"

@@ -116,6 +116,8 @@ class Hub:
         self._local: dict[int, dict[str, Connection]] = {}
         self._lock = threading.Lock()
         self._started = False
+        #: Set once the process stops: whoever still reaches it is sent on (1012).
+        self.closing = False
         #: Connections joined and not yet departed (recorded); shutdown waits for none.
         self._open = 0
         self._empty = threading.Event()
@@ -141,6 +143,7 @@ class Hub:
     ) -> int:
         """Tell every connection of this process to reconnect (elsewhere), and wait up to
         ``wait`` seconds for their handlers to record the departures; how many there were."""
+        self.closing = True
         connections = self.local_connections()
         event(log, "room.shutdown", connections=len(connections), code=code)
         for conn in connections:
@@ -261,6 +264,10 @@ class Hub:
     # --- the protocol -----------------------------------------------------------------
     def join(self, conn: Connection, kind: str, ice_servers: list[dict[str, Any]]) -> None:
         """Enter the room: moderators at once, everyone else into the waiting room."""
+        if self.closing:
+            # The server takes a moment to stop accepting: send latecomers on, too.
+            conn.close(SERVICE_RESTART, "service restart")
+            return
         self.ensure_started()
         info = conn.info
         info.node = self.bus.node
@@ -275,31 +282,33 @@ class Hub:
             self._local.setdefault(info.session_id, {})[info.peer_id] = conn
             self._open += 1
             self._empty.clear()
-        self.bus.add(info)
-        self._record(info, "joined", {})
-        welcome: dict[str, Any] = {
-            "type": "welcome",
-            "peer_id": info.peer_id,
-            "role": info.role,
-            "state": info.state,
-            "peers": [],
-            "ice_servers": ice_servers,
-        }
-        if info.state == "admitted":
-            # Recorded before anyone hears of it: what peers are told is already on file.
-            self._record(info, "admitted", {"by": "reconnect" if back else "role"})
-            others = self._admitted(info)
-            welcome["peers"] = [p.public() for p in others]
-            conn.send(welcome)
-            self.send_to(info.session_id, [p.peer_id for p in others],
-                         {"type": "peer-joined", "peer": info.public()})  # fmt: skip
-            for waiting in self.bus.peers(info.session_id):
-                if waiting.state == "waiting":
-                    conn.send(self._waiting_frame(waiting, kind))
-        else:
-            conn.send(welcome)
-            self.send_to(info.session_id, [m.peer_id for m in self._moderators(info.session_id)],
-                         self._waiting_frame(info, kind))  # fmt: skip
+        # One entry at a time per room: of two peers arriving together, one offers.
+        with self.bus.room_lock(info.session_id):
+            self.bus.add(info)
+            self._record(info, "joined", {})
+            welcome: dict[str, Any] = {
+                "type": "welcome",
+                "peer_id": info.peer_id,
+                "role": info.role,
+                "state": info.state,
+                "peers": [],
+                "ice_servers": ice_servers,
+            }
+            if info.state == "admitted":
+                # Recorded before anyone hears of it: what peers are told is already on file.
+                self._record(info, "admitted", {"by": "reconnect" if back else "role"})
+                others = self._admitted(info)
+                welcome["peers"] = [p.public() for p in others]
+                conn.send(welcome)
+                self.send_to(info.session_id, [p.peer_id for p in others],
+                             {"type": "peer-joined", "peer": info.public()})  # fmt: skip
+                for waiting in self.bus.peers(info.session_id):
+                    if waiting.state == "waiting":
+                        conn.send(self._waiting_frame(waiting, kind))
+            else:
+                conn.send(welcome)
+                moderators = [m.peer_id for m in self._moderators(info.session_id)]
+                self.send_to(info.session_id, moderators, self._waiting_frame(info, kind))
 
     def depart(self, conn: Connection) -> None:
         """The connection is gone: tell the room, keep the attendance record."""
@@ -343,7 +352,8 @@ class Hub:
         elif kind_of in ("admit", "mute", "remove", "end", "move", "dismiss"):
             if not me.moderates or me.state != "admitted":
                 raise ProtocolError(f"only the judge or mediator may {kind_of}")
-            getattr(self, f"_{kind_of}")(me, message, kind)
+            with self.bus.room_lock(me.session_id):
+                getattr(self, f"_{kind_of}")(me, message, kind)
         else:
             raise ProtocolError(f"unknown frame type {kind_of!r}")
 

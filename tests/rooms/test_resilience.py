@@ -3,6 +3,7 @@ signaling waits out Redis being away and the rooms work again when it is back.""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -11,10 +12,11 @@ import redis
 from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
 from hearings.rooms.services import record_attendance
+from tests.rooms.conftest import Peer
 from tests.servers import redis_server, wait_until
 
 
-def test_shutdown_tells_every_peer_to_reconnect(app, now_session, join, client, auth,
+def test_shutdown_tells_every_peer_to_reconnect(app, now_session, join, open_ws, client, auth,
                                                 court_staff):  # fmt: skip
     s = now_session("mediation")
     mediator = join(s["id"], s["tokens"]["mediator"])
@@ -29,9 +31,10 @@ def test_shutdown_tells_every_peer_to_reconnect(app, now_session, join, client, 
     events = client.get(f"/api/v1/sessions/{s['id']}/attendance",
                         headers=auth(court_staff["luoyang-admin"])).json["items"]  # fmt: skip
     assert sorted(e["role"] for e in events if e["event"] == "dropped") == ["mediator", "party"]
-    # Back in (on this or another process) they are admitted at once, as before.
-    again = join(s["id"], s["tokens"]["applicant"])
-    assert again.welcome["state"] == "admitted"
+    # Whoever still reaches the stopping process is sent on as well.
+    late = open_ws(s["id"])
+    late.send(json.dumps({"type": "join", "token": s["tokens"]["applicant"]}))
+    assert Peer(late, {}).close_code() == 1012
 
 
 @pytest.fixture
