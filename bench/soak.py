@@ -232,8 +232,10 @@ def report(soak: Soak, figures: Any, args: Any) -> bool:
          f"{len(soak.pending)} / {soak.duplicates} / {soak.misdelivered}",
          not soak.pending and not soak.duplicates and not soak.misdelivered)  # fmt: skip
     lat = sorted(soak.latencies) or [0]
-    line("relay latency p50 / p99 / max",
-         " / ".join(f"{lat[int(q * (len(lat) - 1))] / 1e6:.1f}" for q in (0.5, 0.99, 1)) + " ms")
+    line(
+        "relay latency p50 / p99 / max",
+        " / ".join(f"{lat[int(q * (len(lat) - 1))] / 1e6:.1f}" for q in (0.5, 0.99, 1)) + " ms",
+    )
     for what, counter in (("join failure", soak.failures), ("error frame", soak.errors),
                           ("unexpected close", soak.closes)):  # fmt: skip
         for reason, n in counter.most_common(5):

@@ -17,7 +17,8 @@ from hearings.extensions import db, sock, spec
 from hearings.logs import event
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
-from hearings.rooms.hub import Connection, Hub, ProtocolError, finish, send_close
+from hearings.rooms.connection import Connection, finish, send_close
+from hearings.rooms.hub import Hub, ProtocolError
 from hearings.rooms.ice import ice_servers
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
