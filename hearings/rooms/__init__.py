@@ -17,11 +17,14 @@ def init_app(app: Flask) -> None:
 
     url = app.config["REDIS_URL"]
     bus = RedisBus(url, app.config["ROOM_BUS_PREFIX"]) if url else LocalBus()
-    app.extensions["hearings.hub"] = Hub(bus, record_attendance, app.app_context)
+    app.extensions["hearings.hub"] = Hub(
+        bus, record_attendance, app.app_context, ping_interval=app.config["ROOM_PING_INTERVAL"]
+    )
     app.config.setdefault(
         "SOCK_SERVER_OPTIONS",
         # Frames over 64 KiB get 4413 from the hub; the library's own limit is a backstop.
-        {"ping_interval": app.config["ROOM_PING_INTERVAL"], "max_message_size": 1 << 20},
+        # No ping_interval here: the hub pings all sockets from one thread.
+        {"max_message_size": 1 << 20},
     )
     app.before_request(_no_compression)
     from hearings.rooms.pages import session_panel, staff_pages

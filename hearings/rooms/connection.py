@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from wsproto.events import CloseConnection, TextMessage
+from wsproto.events import CloseConnection, Ping, TextMessage
 
 from hearings.rooms.bus import PeerInfo
 
@@ -57,6 +57,22 @@ class Connection:
                 self.ws.sock.sendall(data)
             except Exception:  # the peer went away mid-send: the handler thread cleans up
                 self.closed.set()
+
+    def ping(self) -> bool:
+        """Ping the peer; a peer that did not answer the last ping is closed (dropped)."""
+        with self._lock:
+            if self.closed.is_set():
+                return True
+            if not self.ws.pong_received:  # set by the reader on every pong
+                self.closed.set()
+                send_close(self.ws, 1011, "no answer to ping")
+                return False
+            self.ws.pong_received = False
+            try:
+                self.ws.sock.sendall(self.ws.ws.send(Ping()))
+            except Exception:  # gone: the handler thread cleans up
+                self.closed.set()
+            return True
 
     def close(self, code: int, reason: str, departure: str | None = None) -> None:
         """Close with a WebSocket close code (4403, 4413 …), once."""

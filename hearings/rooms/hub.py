@@ -39,8 +39,14 @@ class Hub:
         bus: Bus,
         on_event: EventSink,
         context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+        ping_interval: float = 20.0,
     ) -> None:
         self.bus = bus
+        #: One pinger for all of this process's sockets (not a timer in each socket's reader:
+        #: a select per frame per socket costs the relay a tenth of its CPU).
+        self.ping_interval = ping_interval
+        self._pinger: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.on_event = on_event
         #: Entered around work the bus's own threads start (the app context, for records).
         self._context = context
@@ -62,13 +68,28 @@ class Hub:
             if not self._started:
                 self.bus.start(self)
                 self._started = True
+                self._stopping.clear()
+                if self.ping_interval > 0:
+                    self._pinger = threading.Thread(target=self._ping, name="room-pinger",
+                                                    daemon=True)  # fmt: skip
+                    self._pinger.start()
 
     def stop(self) -> None:
         """Stop the bus listener."""
         with self._lock:
             if self._started:
+                self._stopping.set()
                 self.bus.stop()
                 self._started = False
+
+    def _ping(self) -> None:
+        """Ping every socket each interval; one silent for a whole interval is dropped."""
+        while not self._stopping.wait(self.ping_interval):
+            for conn in self.local_connections():
+                if not conn.ping():
+                    info = conn.info
+                    event(log, "room.closed", session=info.session_id, peer=info.peer_id,
+                          code=1011, reason="no answer to ping")  # fmt: skip
 
     def shutdown(
         self, code: int = SERVICE_RESTART, reason: str = "service restart", wait: float = 10.0

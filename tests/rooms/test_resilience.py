@@ -4,10 +4,13 @@ signaling waits out Redis being away and the rooms work again when it is back.""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 
 import pytest
 import redis
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
 
 from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
@@ -35,6 +38,33 @@ def test_shutdown_tells_every_peer_to_reconnect(app, now_session, join, open_ws,
     late = open_ws(s["id"])
     late.send(json.dumps({"type": "join", "token": s["tokens"]["applicant"]}))
     assert Peer(late, {}).close_code() == 1012
+
+
+def silent_peer(server: str, session_id: int, token: str) -> socket.socket:
+    """A client that joins and then never reads again: it answers no ping."""
+    host, port = server.split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    ws = WSConnection(ConnectionType.CLIENT)
+    sock.sendall(ws.send(Request(host=server, target=f"/ws/rooms/{session_id}")))
+    while not any(isinstance(e, AcceptConnection) for e in ws.events()):
+        ws.receive_data(sock.recv(4096))
+    sock.sendall(ws.send(TextMessage(data=json.dumps({"type": "join", "token": token}))))
+    return sock
+
+
+def test_a_peer_that_answers_no_ping_is_dropped(app, now_session, join, live_server, client,
+                                                 auth, court_staff):  # fmt: skip
+    app.extensions["hearings.hub"].ping_interval = 0.5  # a pong has 0.5 s (a loaded CI)
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])  # its client answers pings
+    with silent_peer(live_server, s["id"], s["tokens"]["applicant"]):
+        silent = mediator.expect("waiting")["peer"]["peer_id"]
+        assert mediator.expect("peer-left", timeout=10)["peer_id"] == silent
+    mediator.send({"type": "ping"})
+    assert mediator.expect("pong") == {"type": "pong"}
+    events = client.get(f"/api/v1/sessions/{s['id']}/attendance",
+                        headers=auth(court_staff["luoyang-admin"])).json["items"]  # fmt: skip
+    assert [e["event"] for e in events if e["peer_id"] == silent] == ["joined", "dropped"]
 
 
 @pytest.fixture
