@@ -53,6 +53,8 @@ class Soak:
         self.duplicates = 0
         self.misdelivered = 0
         self.latencies: list[int] = []
+        #: Frames relayed in over 250 ms, by the second (perf_counter) they were sent in.
+        self.slow: Counter[int] = Counter()
         self.stopping = False
 
     async def read(self, peer: Peer) -> None:
@@ -69,7 +71,11 @@ class Soak:
                         self.misdelivered += 1
                     else:
                         self.received += 1
-                        self.latencies.append(time.perf_counter_ns() - frame["candidate"]["t"])
+                        sent_at = frame["candidate"]["t"]
+                        late = time.perf_counter_ns() - sent_at
+                        self.latencies.append(late)
+                        if late > 250_000_000:  # over 250 ms: when (for the report)
+                            self.slow[int(sent_at / 1e9)] += 1
                 elif frame["type"] == "error":
                     self.errors[frame["error"]] += 1
                 else:
@@ -236,6 +242,10 @@ def report(soak: Soak, figures: Any, args: Any) -> bool:
         "relay latency p50 / p99 / max",
         " / ".join(f"{lat[int(q * (len(lat) - 1))] / 1e6:.1f}" for q in (0.5, 0.99, 1)) + " ms",
     )
+    if soak.slow:
+        first = min(soak.slow)
+        seconds = ", ".join(f"{t - first}s: {n}" for t, n in sorted(soak.slow.items())[:12])
+        print(f"  frames over 250 ms, by second sent (from the first such): {seconds}")
     for what, counter in (("join failure", soak.failures), ("error frame", soak.errors),
                           ("unexpected close", soak.closes)):  # fmt: skip
         for reason, n in counter.most_common(5):

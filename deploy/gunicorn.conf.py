@@ -30,7 +30,6 @@ forwarded_allow_ips = "127.0.0.1"
 accesslog = None
 errorlog = "-"
 loglevel = "info"
-logconfig_dict: dict[str, Any] = {}
 #: The aiortc recorder can't run in a gevent-patched process: a `hearings recorder` process
 #: (its own systemd unit) records instead.
 raw_env = ["HEARINGS_RECORDER_MODE=external"]
