@@ -249,13 +249,16 @@ async def drive(run: Run, booked: list[tuple[int, list[str]]], args: Any, pid: i
     return out | {"received": len(run.latencies), "failures": run.failures, "errors": run.errors}
 
 
-def run_server(cmd: list[str], env: dict[str, str], log: Path, booked: Any, args: Any) -> Any:
+def run_server(
+    command: Callable[[int], list[str]], env: dict[str, str], log: Path, booked: Any, args: Any
+) -> Any:
     """Start one server process on a free port, drive the clients against it, stop it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    cmd = command(port)
     with log.open("wb") as out:
-        proc = subprocess.Popen([*cmd, str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         if args.pin:
             os.sched_setaffinity(proc.pid, {1})
@@ -267,7 +270,7 @@ def run_server(cmd: list[str], env: dict[str, str], log: Path, booked: Any, args
         else:
             raise SystemExit(f"{cmd[0]} did not listen on {port}; see {log.read_text()[-2000:]}")
         run = Run(f"ws://127.0.0.1:{port}", args.compression)
-        return asyncio.run(drive(run, booked, args, proc.pid))
+        return asyncio.run(drive(run, booked, args, serving_pid(proc.pid)))
     finally:
         proc.terminate()
         try:
@@ -275,6 +278,20 @@ def run_server(cmd: list[str], env: dict[str, str], log: Path, booked: Any, args
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def serving_pid(pid: int) -> int:
+    """The process holding the sockets: gunicorn's one worker (its master's only child)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        found = children.read_text().split() if children.exists() else []
+        if found:
+            return int(found[0])
+        if "gunicorn" not in Path(f"/proc/{pid}/cmdline").read_text():
+            return pid
+        time.sleep(0.1)
+    raise SystemExit("gunicorn started no worker")
 
 
 async def bare_server(port: int) -> None:
@@ -327,7 +344,8 @@ def report(args: Any, app: Any, bare: Any) -> None:
         print(f"{name:<28}{form(app):>16}{form(bare):>16}   {target:<9} {verdict}")
     print(f"{'p99 hearings / p99 bare':<28}{ratio:>15.1f}×{'':>16}   {'≤ 2×':<9} "
           f"{'PASS' if ratio <= 2 else 'MISS'}")  # fmt: skip
-    print(f"({args.rate:g} frames/s for {args.seconds:g} s; deflate offer: {args.compression}; "
+    print(f"({args.rate:g} frames/s for {args.seconds:g} s; server: {args.server}; "
+          f"deflate offer: {args.compression}; "
           f"load average now {os.getloadavg()[0]:.1f})")  # fmt: skip
     for name, r in (("hearings", app), ("bare", bare)):
         for what in ("failures", "errors"):
@@ -345,6 +363,9 @@ def main() -> None:
     parser.add_argument("--join-rooms", type=int, default=4, help="rooms joining at once")
     offers = ("browser", "websockets", "none")
     parser.add_argument("--compression", choices=offers, default="browser", help="deflate offer")
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
+                        help="gunicorn: the production worker (deploy/gunicorn.conf.py); "
+                        "werkzeug: `hearings serve`")  # fmt: skip
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="don't pin to CPUs")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -366,13 +387,27 @@ def main() -> None:
         env |= {"HEARINGS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "HEARINGS_NOW": NOW}
         env |= {"HEARINGS_SECRET_KEY": KEY, "HEARINGS_INSTANCE_PATH": f"{folder}/instance"}
         env |= {"HEARINGS_ROOM_FRAME_RATE": "100000", "HEARINGS_ROOM_FRAME_BURST": "100000"}
-        serve = [str(Path(sys.executable).parent / "hearings"), "serve", "--no-scheduler", "--port"]
+        env |= {"HEARINGS_LOG_LEVEL": "WARNING"}  # a line per request is not what is timed
+        bin_dir = Path(sys.executable).parent
+        if args.server == "gunicorn":
+            conf = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+
+            def serve(port: int) -> list[str]:
+                return [str(bin_dir / "gunicorn"), "-c", str(conf), "-b", f"127.0.0.1:{port}"]
+        else:
+
+            def serve(port: int) -> list[str]:
+                return [str(bin_dir / "hearings"), "serve", "--no-scheduler", "--port", str(port)]
+
         app = run_server(serve, env, Path(folder) / "hearings.log", booked, args)
         print(f"hearings: {app['held']} peers held, {app['sent']} frames timed", flush=True)
         if app["held"] < args.peers:
             tail = (Path(folder) / "hearings.log").read_text(errors="replace").splitlines()
             print("hearings server log, last lines:", *tail[-12:], sep="\n  ")
-        bare = [sys.executable, __file__, "--bare-server"]
+
+        def bare(port: int) -> list[str]:
+            return [sys.executable, __file__, "--bare-server", str(port)]
+
         bare_figures = run_server(bare, env, Path(folder) / "bare.log", booked, args)
     report(args, app, bare_figures)
 

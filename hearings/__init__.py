@@ -110,11 +110,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
     from hearings.i18n import init_app as init_i18n
+    from hearings.logs import init_app as init_logs
     from hearings.rooms import init_app as init_rooms
     from hearings.rooms.views import pages as rooms_pages
     from hearings.scheduling.pages import pages as scheduling_pages
 
     app.register_blueprint(health)
+    init_logs(app)
     init_i18n(app)
     init_csrf(app)
     init_rooms(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import datetime, time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask_migrate import upgrade
 from hearings import create_app
 from hearings.errors import HearingsError
 from hearings.extensions import db
+from hearings.logs import configure as configure_logs
 from hearings.serving import serve as serve_forever
 
 
@@ -42,6 +44,7 @@ def main() -> None:
 def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
     """Run the service (embedded SQLite by default; migrations applied at start)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     prepare_database()
     if demo:
         from hearings.demo import seed_demo
@@ -57,6 +60,7 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
     # Release this command's connection: on SQLite an open transaction holds the write lock.
     db.session.remove()
     from hearings.notify.reminders import start_scheduler, stop_scheduler
+    from hearings.rooms import shutdown_rooms
 
     if not no_scheduler:
         start_scheduler(app)
@@ -64,11 +68,19 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
         from hearings.witness.process import sweep_when_serving
 
         sweep_when_serving(app, host, port)  # resume recordings a dead process left
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         # Flask's app.run() refuses to run under its own CLI; serve with werkzeug directly.
         serve_forever(app, host, port)
     finally:
+        # Rooms are told to reconnect (1012); running jobs (an outbox pass) finish first.
+        shutdown_rooms(app)
         stop_scheduler(app)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM stops the server like Ctrl-C, through the ``finally`` that shuts down."""
+    raise SystemExit(0)
 
 
 @main.command("scheduler")
@@ -76,14 +88,12 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
 def scheduler() -> None:
     """Run reminders and the outbox alone (for several web workers started with
     `--no-scheduler`); stops on Ctrl-C or SIGTERM."""
-    import logging
-    import signal
     import threading
 
     from hearings.notify.reminders import start_scheduler, stop_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     prepare_database()
     db.session.remove()
     stop = threading.Event()
@@ -106,16 +116,15 @@ def recorder() -> None:
     """Run the witness recorders (for HEARINGS_RECORDER_MODE=external): take recordings
     from the database, resume those a dead recorder left; stops on Ctrl-C or SIGTERM."""
     import logging
-    import signal
     import threading
 
     from hearings.witness.process import RecorderService
     from hearings.witness.services import recorder_mode
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     for chatty in ("aioice", "aiortc"):  # every ICE check at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if recorder_mode() != "external":
         click.echo("Note: HEARINGS_RECORDER_MODE is embedded: the app records too.", err=True)
     db.session.remove()
@@ -125,6 +134,15 @@ def recorder() -> None:
     click.echo("Recorder running: witness recordings from the database. Ctrl-C stops it.")
     RecorderService(app).run(stop)
     click.echo("Recorder stopped.")
+
+
+@main.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Bring the database schema up to date and load the courts (run once per release,
+    before the app instances start)."""
+    prepare_database()
+    click.echo("Database up to date.")
 
 
 @main.command("demo")

@@ -46,6 +46,10 @@ class Config:
     AVAILABILITY_MAX_LIMIT: int = 200
     #: Longest span one availability query may cover, in days.
     AVAILABILITY_MAX_DAYS: int = 92
+    #: Log lines: ``json`` (one object a line, for a log collector) or ``text`` (key=value).
+    LOG_FORMAT: str = "json"
+    #: Least level logged: DEBUG (adds every relayed signaling frame), INFO, WARNING …
+    LOG_LEVEL: str = "INFO"
     #: Frozen "now" (ISO 8601) for demos and tests; unset means the real clock.
     NOW: str | None = None
 
@@ -137,6 +141,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "API_TOKEN_TTL": int,
     "DEMO_PASSWORD": str,
     "PASSWORD_HASH_METHOD": str,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
     "NOW": str,
     "ROOM_BUS_PREFIX": str,
     "ROOM_EARLY_MINUTES": int,

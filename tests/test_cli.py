@@ -85,8 +85,9 @@ def test_serve_demo_runs_the_service(tmp_path: Path):
         assert (tmp_path / "hearings.sqlite3").exists()
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        code = process.wait(timeout=10)
         process.stdout.close()
+    assert code == 0  # SIGTERM shuts down cleanly: rooms told to reconnect, scheduler stopped
 
 
 def test_court_calendar_commands(runner):

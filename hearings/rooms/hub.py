@@ -4,87 +4,27 @@ moderator's controls. One hub per process; rooms span processes through the bus.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
-from wsproto.events import CloseConnection
-
-from hearings.rooms.bus import Bus, PeerInfo
+from hearings.logs import event
+from hearings.rooms.bus import Bus, BusUnavailable, PeerInfo
+from hearings.rooms.connection import Connection
 
 log = logging.getLogger(__name__)
+
+#: Close code telling clients to come back (through another process): "service restart".
+SERVICE_RESTART = 1012
 
 RELAYED = ("offer", "answer", "candidate")
 SUBROOM = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 #: Called as ``on_event(info, event, detail)`` for attendance and session progress.
 EventSink = Callable[[PeerInfo, str, dict[str, Any]], None]
-
-
-def send_close(ws: Any, code: int, reason: str) -> None:
-    """Send a close frame but leave the socket to the reader thread.
-
-    simple_websocket's own ``close`` shuts the socket at once; the peer's close reply then
-    meets a closed socket, the kernel answers with a reset, and the peer may never read
-    the close code (4403 …). Sending only the frame lets the reader thread finish the
-    closing handshake; ``finish`` waits for it.
-    """
-    with contextlib.suppress(Exception):  # the other side may be gone already
-        ws.sock.send(ws.ws.send(CloseConnection(code=code, reason=reason)))
-
-
-def finish(ws: Any, timeout: float = 2.0) -> None:
-    """Wait (briefly) for the closing handshake before the server lets go of the socket."""
-    thread = getattr(ws, "thread", None)
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(timeout)
-
-
-class Connection:
-    """One WebSocket in this process: sends are serialized, close happens once."""
-
-    def __init__(self, ws: Any, info: PeerInfo, rate: float, burst: int) -> None:
-        self.ws = ws
-        self.info = info
-        self.departure = "dropped"  # until the peer says goodbye or is sent away
-        self.closed = threading.Event()
-        self._lock = threading.Lock()
-        self._rate, self._burst = rate, float(burst)
-        self._tokens, self._last = float(burst), time.monotonic()
-
-    def send(self, frame: dict[str, Any]) -> None:
-        """Send a frame; a dead socket just marks the connection closed."""
-        with self._lock:
-            if self.closed.is_set():
-                return
-            try:
-                self.ws.send(json.dumps(frame, ensure_ascii=False))
-            except Exception:  # the peer went away mid-send: the handler thread cleans up
-                self.closed.set()
-
-    def close(self, code: int, reason: str, departure: str | None = None) -> None:
-        """Close with a WebSocket close code (4403, 4413 …), once."""
-        with self._lock:
-            if self.closed.is_set():
-                return
-            if departure:
-                self.departure = departure
-            self.closed.set()
-            send_close(self.ws, code, reason)
-
-    def allow_frame(self) -> bool:
-        """Token bucket: sustained ``rate`` frames per second, bursts up to ``burst``."""
-        now = time.monotonic()
-        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
 
 
 class ProtocolError(Exception):
@@ -94,28 +34,75 @@ class ProtocolError(Exception):
 class Hub:
     """Rooms of this process's connections, coordinated through the bus."""
 
-    def __init__(self, bus: Bus, on_event: EventSink) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        on_event: EventSink,
+        context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+        ping_interval: float = 20.0,
+    ) -> None:
         self.bus = bus
+        #: One pinger for all of this process's sockets (not a timer in each socket's reader:
+        #: a select per frame per socket costs the relay a tenth of its CPU).
+        self.ping_interval = ping_interval
+        self._pinger: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.on_event = on_event
+        #: Entered around work the bus's own threads start (the app context, for records).
+        self._context = context
         #: This process's connections, by room and peer id.
         self._local: dict[int, dict[str, Connection]] = {}
         self._lock = threading.Lock()
         self._started = False
+        #: Set once the process stops: whoever still reaches it is sent on (1012).
+        self.closing = False
+        #: Connections joined and not yet departed (recorded); shutdown waits for none.
+        self._open = 0
+        self._empty = threading.Event()
+        self._empty.set()
 
     # --- delivery ---------------------------------------------------------------------
     def ensure_started(self) -> None:
         """Start listening on the bus (lazily: apps that never open a room don't)."""
         with self._lock:
             if not self._started:
-                self.bus.start(self.deliver)
+                self.bus.start(self)
                 self._started = True
+                self._stopping.clear()
+                if self.ping_interval > 0:
+                    self._pinger = threading.Thread(target=self._ping, name="room-pinger",
+                                                    daemon=True)  # fmt: skip
+                    self._pinger.start()
 
     def stop(self) -> None:
         """Stop the bus listener."""
         with self._lock:
             if self._started:
+                self._stopping.set()
                 self.bus.stop()
                 self._started = False
+
+    def _ping(self) -> None:
+        """Ping every socket each interval; one silent for a whole interval is dropped."""
+        while not self._stopping.wait(self.ping_interval):
+            for conn in self.local_connections():
+                if not conn.ping():
+                    info = conn.info
+                    event(log, "room.closed", session=info.session_id, peer=info.peer_id,
+                          code=1011, reason="no answer to ping")  # fmt: skip
+
+    def shutdown(
+        self, code: int = SERVICE_RESTART, reason: str = "service restart", wait: float = 10.0
+    ) -> int:
+        """Tell every connection of this process to reconnect (elsewhere), and wait up to
+        ``wait`` seconds for their handlers to record the departures; how many there were."""
+        self.closing = True
+        connections = self.local_connections()
+        event(log, "room.shutdown", connections=len(connections), code=code)
+        for conn in connections:
+            conn.close(code, reason)
+        self._empty.wait(wait)
+        return len(connections)
 
     def deliver(self, session_id: int, envelope: dict[str, Any]) -> None:
         """Hand an envelope from the bus to the matching local connections."""
@@ -126,6 +113,11 @@ class Hub:
             for conn in here:
                 if to is None or conn.info.peer_id in to:
                     conn.send(envelope["frame"])
+        elif envelope["kind"] == "update":
+            changed = PeerInfo(**envelope["peer"])
+            for conn in here:
+                if conn.info.peer_id == changed.peer_id:
+                    conn.info = changed
         elif envelope["kind"] == "close":
             for conn in here:
                 if (
@@ -137,6 +129,30 @@ class Hub:
                     )
                 ):
                     conn.close(envelope["code"], envelope["reason"], envelope.get("departure"))
+
+    def local_peers(self) -> list[PeerInfo]:
+        """The peers connected to this process (the bus restores them after an outage)."""
+        return [conn.info for conn in self.local_connections()]
+
+    def reaped(self, peers: list[PeerInfo], *, record: bool) -> None:
+        """Peers whose process is gone (``record``: their drop is not on file yet), or who
+        left this one while Redis was away: tell the rooms."""
+        with self._context():
+            for info in peers:
+                try:
+                    self._tell_gone(info)
+                    if record:
+                        self._record(info, "dropped", {"by": "process gone"})
+                except Exception:  # one room's trouble must not keep the others uninformed
+                    log.exception("room: could not announce a gone peer")
+
+    def _tell_gone(self, info: PeerInfo) -> None:
+        if info.state == "admitted":
+            audience = self._admitted(info)
+        else:
+            audience = self._moderators(info.session_id)
+        self.send_to(info.session_id, [p.peer_id for p in audience],
+                     {"type": "peer-left", "peer_id": info.peer_id})  # fmt: skip
 
     def local_connections(self, session_id: int | None = None) -> list[Connection]:
         """This process's open connections (of one room, or all)."""
@@ -175,6 +191,13 @@ class Hub:
         )
 
     # --- roster helpers ---------------------------------------------------------------
+    def _record(self, info: PeerInfo, name: str, detail: dict[str, Any]) -> None:
+        """Log a room event (one structured line) and keep it as attendance."""
+        event(log, f"room.{name}", session=info.session_id, peer=info.peer_id,
+              participant=info.participant_id, role=info.role, state=info.state,
+              subroom=info.subroom, node=self.bus.node, **detail)  # fmt: skip
+        self.on_event(info, name, detail)
+
     def _admitted(self, info: PeerInfo, subroom: str | None = None) -> list[PeerInfo]:
         room = subroom or info.subroom
         return [
@@ -194,6 +217,10 @@ class Hub:
     # --- the protocol -----------------------------------------------------------------
     def join(self, conn: Connection, kind: str, ice_servers: list[dict[str, Any]]) -> None:
         """Enter the room: moderators at once, everyone else into the waiting room."""
+        if self.closing:
+            # The server takes a moment to stop accepting: send latecomers on, too.
+            conn.close(SERVICE_RESTART, "service restart")
+            return
         self.ensure_started()
         info = conn.info
         info.node = self.bus.node
@@ -206,31 +233,35 @@ class Hub:
         info.state = "admitted" if at_once else "waiting"
         with self._lock:
             self._local.setdefault(info.session_id, {})[info.peer_id] = conn
-        self.bus.add(info)
-        self.on_event(info, "joined", {})
-        welcome: dict[str, Any] = {
-            "type": "welcome",
-            "peer_id": info.peer_id,
-            "role": info.role,
-            "state": info.state,
-            "peers": [],
-            "ice_servers": ice_servers,
-        }
-        if info.state == "admitted":
-            # Recorded before anyone hears of it: what peers are told is already on file.
-            self.on_event(info, "admitted", {"by": "reconnect" if back else "role"})
-            others = self._admitted(info)
-            welcome["peers"] = [p.public() for p in others]
-            conn.send(welcome)
-            self.send_to(info.session_id, [p.peer_id for p in others],
-                         {"type": "peer-joined", "peer": info.public()})  # fmt: skip
-            for waiting in self.bus.peers(info.session_id):
-                if waiting.state == "waiting":
-                    conn.send(self._waiting_frame(waiting, kind))
-        else:
-            conn.send(welcome)
-            self.send_to(info.session_id, [m.peer_id for m in self._moderators(info.session_id)],
-                         self._waiting_frame(info, kind))  # fmt: skip
+            self._open += 1
+            self._empty.clear()
+        # One entry at a time per room: of two peers arriving together, one offers.
+        with self.bus.room_lock(info.session_id):
+            self.bus.add(info)
+            self._record(info, "joined", {})
+            welcome: dict[str, Any] = {
+                "type": "welcome",
+                "peer_id": info.peer_id,
+                "role": info.role,
+                "state": info.state,
+                "peers": [],
+                "ice_servers": ice_servers,
+            }
+            if info.state == "admitted":
+                # Recorded before anyone hears of it: what peers are told is already on file.
+                self._record(info, "admitted", {"by": "reconnect" if back else "role"})
+                others = self._admitted(info)
+                welcome["peers"] = [p.public() for p in others]
+                conn.send(welcome)
+                self.send_to(info.session_id, [p.peer_id for p in others],
+                             {"type": "peer-joined", "peer": info.public()})  # fmt: skip
+                for waiting in self.bus.peers(info.session_id):
+                    if waiting.state == "waiting":
+                        conn.send(self._waiting_frame(waiting, kind))
+            else:
+                conn.send(welcome)
+                moderators = [m.peer_id for m in self._moderators(info.session_id)]
+                self.send_to(info.session_id, moderators, self._waiting_frame(info, kind))
 
     def depart(self, conn: Connection) -> None:
         """The connection is gone: tell the room, keep the attendance record."""
@@ -242,15 +273,20 @@ class Hub:
             del room[info.peer_id]
             if not room:
                 del self._local[info.session_id]
-        current = self.bus.peer(info.session_id, info.peer_id) or info
-        self.bus.remove(info.session_id, info.peer_id)
-        frame = {"type": "peer-left", "peer_id": info.peer_id}
-        if current.state == "admitted":
-            audience = self._admitted(current)
-        else:
-            audience = self._moderators(info.session_id)
-        self.send_to(info.session_id, [p.peer_id for p in audience], frame)
-        self.on_event(current, conn.departure, {})
+        try:
+            try:
+                current = self.bus.peer(info.session_id, info.peer_id) or info
+                self.bus.remove(info.session_id, info.peer_id)
+                self._tell_gone(current)
+            except BusUnavailable:
+                # The roster is put right (and the room told) when Redis is back.
+                current = info
+            self._record(current, conn.departure, {})
+        finally:
+            with self._lock:
+                self._open -= 1
+                if not self._open:
+                    self._empty.set()
 
     def handle(self, conn: Connection, message: dict[str, Any], kind: str) -> None:
         """Act on one frame from a peer."""
@@ -269,9 +305,15 @@ class Hub:
         elif kind_of in ("admit", "mute", "remove", "end", "move", "dismiss"):
             if not me.moderates or me.state != "admitted":
                 raise ProtocolError(f"only the judge or mediator may {kind_of}")
-            getattr(self, f"_{kind_of}")(me, message, kind)
+            with self.bus.room_lock(me.session_id):
+                getattr(self, f"_{kind_of}")(me, message, kind)
         else:
             raise ProtocolError(f"unknown frame type {kind_of!r}")
+
+    def _store(self, info: PeerInfo) -> None:
+        """Keep a peer's new state: on the roster, and on its connection wherever it is."""
+        self.bus.update(info)
+        self.bus.publish(info.session_id, {"kind": "update", "peer": asdict(info)})
 
     def _remember(self, info: PeerInfo, admitted: bool) -> None:
         if info.participant_id is not None:
@@ -308,15 +350,17 @@ class Hub:
             payload = {"candidate": candidate}
         frame = {"type": message["type"], "to": target.peer_id, "from": me.peer_id, **payload}
         self.send_to(me.session_id, [target.peer_id], frame)
+        event(log, "room.relay", logging.DEBUG, session=me.session_id, peer=me.peer_id,
+              to=target.peer_id, frame=message["type"])  # fmt: skip
 
     def _admit(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
         target = self._target(me, message)
         if target.state != "waiting":
             raise ProtocolError("that peer is not waiting")
         target.state, target.subroom = "admitted", me.subroom
-        self.bus.update(target)
+        self._store(target)
         self._remember(target, True)
-        self.on_event(target, "admitted", {"by": me.peer_id})
+        self._record(target, "admitted", {"by": me.peer_id})
         others = self._admitted(target)
         self.send_to(me.session_id, [target.peer_id],
                      {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
@@ -330,14 +374,14 @@ class Hub:
             raise ProtocolError("only an admitted party can be sent back to wait")
         others = self._admitted(target)
         target.state = "waiting"
-        self.bus.update(target)
+        self._store(target)
         self._remember(target, False)
         self.send_to(me.session_id, [target.peer_id], {"type": "dismissed"})
         self.send_to(me.session_id, [p.peer_id for p in others],
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
         self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id)],
                      self._waiting_frame(target, kind))  # fmt: skip
-        self.on_event(target, "moved", {"to": "waiting", "by": me.peer_id})
+        self._record(target, "moved", {"to": "waiting", "by": me.peer_id})
 
     def _mute(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
         target = self._target(me, message)
@@ -346,10 +390,13 @@ class Hub:
             raise ProtocolError("media is audio or video")
         self.send_to(me.session_id, [target.peer_id],
                      {"type": "mute", "media": media, "by": me.peer_id})  # fmt: skip
+        event(log, "room.mute", session=me.session_id, peer=target.peer_id, by=me.peer_id,
+              media=media)  # fmt: skip
 
     def _remove(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
         target = self._target(me, message)
         self._remember(target, False)
+        event(log, "room.remove", session=me.session_id, peer=target.peer_id, by=me.peer_id)
         self.bus.publish(
             me.session_id,
             {"kind": "close", "peer_ids": [target.peer_id], "code": 4403,
@@ -357,7 +404,7 @@ class Hub:
         )  # fmt: skip
 
     def _end(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        self.on_event(me, "ended", {})
+        self._record(me, "ended", {})
         self.broadcast(me.session_id, {"type": "ended", "by": me.peer_id})
         self.close_room(me.session_id, 1000, "the session has ended", "ended")
 
@@ -373,7 +420,7 @@ class Hub:
             return
         old = self._admitted(target)
         target.subroom = subroom
-        self.bus.update(target)
+        self._store(target)
         new = self._admitted(target)
         self.send_to(me.session_id, [p.peer_id for p in old],
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
@@ -384,4 +431,4 @@ class Hub:
         )
         self.send_to(me.session_id, [p.peer_id for p in new],
                      {"type": "peer-joined", "peer": target.public()})  # fmt: skip
-        self.on_event(target, "moved", {"to": subroom, "by": me.peer_id})
+        self._record(target, "moved", {"to": subroom, "by": me.peer_id})

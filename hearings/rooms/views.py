@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -13,9 +14,11 @@ from spectree import Response
 from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
+from hearings.logs import event
 from hearings.rooms import services
-from hearings.rooms.bus import PeerInfo
-from hearings.rooms.hub import Connection, Hub, ProtocolError, finish, send_close
+from hearings.rooms.bus import BusUnavailable, PeerInfo
+from hearings.rooms.connection import Connection, finish, send_close
+from hearings.rooms.hub import Hub, ProtocolError
 from hearings.rooms.ice import ice_servers
 from hearings.rooms.panels import render_room_panels, room_state
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
@@ -24,6 +27,7 @@ from hearings.scheduling.schemas import Problem
 from hearings.security import same_site
 from hearings.timekeeping import isoformat
 
+log = logging.getLogger("hearings.rooms.hub")
 api = Blueprint("rooms_api", __name__)
 pages = Blueprint("rooms", __name__)
 
@@ -124,6 +128,7 @@ def room_socket(ws: Any, session_id: int) -> None:
         admission = verify_room_token(_first_frame(ws).get("token"), session_id)
     except RoomRefusal as refusal:
         db.session.rollback()
+        event(log, "room.refused", session=session_id, code=refusal.code, reason=refusal.reason)
         send_close(ws, refusal.code, refusal.reason)
         finish(ws)
         return
@@ -141,7 +146,12 @@ def room_socket(ws: Any, session_id: int) -> None:
     conn = Connection(ws, info, config["ROOM_FRAME_RATE"], config["ROOM_FRAME_BURST"])
     room = hub()
     try:
-        room.join(conn, kind, servers)
+        try:
+            room.join(conn, kind, servers)
+        except BusUnavailable:
+            # Redis is away: the room can't be entered now; clients retry (1013).
+            _close(conn, 1013, "try again later")
+            return
         while not conn.closed.is_set():
             # The reader thread wakes this on every frame and on close; the timeout only
             # bounds how long a connection closed from elsewhere lingers.
@@ -149,10 +159,10 @@ def room_socket(ws: Any, session_id: int) -> None:
             if raw is None:
                 continue
             if len(raw) > MAX_FRAME:
-                conn.close(4413, "frame too large")
+                _close(conn, 4413, "frame too large")
                 break
             if not conn.allow_frame():
-                conn.close(4429, "too many frames")
+                _close(conn, 4429, "too many frames")
                 break
             try:
                 message = json.loads(raw)
@@ -160,11 +170,26 @@ def room_socket(ws: Any, session_id: int) -> None:
                     raise ProtocolError("a frame is a JSON object")
                 room.handle(conn, message, kind)
             except ValueError:
-                conn.send({"type": "error", "error": "malformed JSON"})
+                _refuse_frame(conn, "malformed JSON")
             except ProtocolError as error:
-                conn.send({"type": "error", "error": str(error)})
+                _refuse_frame(conn, str(error))
+            except BusUnavailable:
+                # The call's media goes on peer to peer; signaling waits for Redis.
+                _refuse_frame(conn, "the room service is reconnecting; try again shortly")
     except ConnectionClosed:
         pass
     finally:
         room.depart(conn)
         finish(ws)
+
+
+def _close(conn: Connection, code: int, reason: str) -> None:
+    event(log, "room.closed", session=conn.info.session_id, peer=conn.info.peer_id, code=code,
+          reason=reason)  # fmt: skip
+    conn.close(code, reason)
+
+
+def _refuse_frame(conn: Connection, error: str) -> None:
+    event(log, "room.frame-refused", session=conn.info.session_id, peer=conn.info.peer_id,
+          error=error)  # fmt: skip
+    conn.send({"type": "error", "error": error})

@@ -36,7 +36,9 @@ def two_processes(request, app, database_url, tmp_path: Path):
     """This test's app (process A) and ``hearings serve`` (process B), one Redis bus."""
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     app.config.update(REDIS_URL=REDIS_URL, ROOM_BUS_PREFIX=prefix)
-    app.extensions["hearings.hub"] = Hub(RedisBus(REDIS_URL, prefix), record_attendance)
+    app.extensions["hearings.hub"] = Hub(
+        RedisBus(REDIS_URL, prefix), record_attendance, app.app_context
+    )
     server_a = request.getfixturevalue("live_server")
     port = free_port()
     env = {
