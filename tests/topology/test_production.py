@@ -40,7 +40,7 @@ MISSING = [
         ("nginx", shutil.which("nginx")),
         ("turnserver", shutil.which("turnserver")),
         ("redis-server", shutil.which("redis-server")),
-        ("gunicorn (pip install -e '.[production]')", (BIN / "gunicorn").exists()),
+        ("gunicorn (pip install -e '.[test]')", (BIN / "gunicorn").exists()),
     )
     if not found
 ]
