@@ -123,6 +123,8 @@ class RecorderPeer:
         self._tasks.append(asyncio.create_task(self._segment_clock()))
         async with connect(self.url, open_timeout=10, max_size=1 << 20) as ws:
             self.ws = ws
+            if self.stopping:
+                return  # stopped while connecting (``stop`` had no socket to close)
             await ws.send(json.dumps({"type": "join", "token": self.token}))
             async for raw in ws:
                 await self._handle(json.loads(raw))
