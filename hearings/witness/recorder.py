@@ -80,7 +80,8 @@ class Counter:
 
 
 #: Called (awaited) when a segment opens: ``(n, filename, streams)``; and when it closes:
-#: ``(n, filename, status)``.
+#: ``(n, filename, status)``, status ``closed`` (a finished file) or ``empty`` (no media
+#: reached it: no file).
 OnOpen = Callable[[int, str, list[dict[str, Any]]], Awaitable[None]]
 OnClose = Callable[[int, str, str], Awaitable[None]]
 
@@ -275,7 +276,10 @@ class RecorderPeer:
         await segment.file.stop()
         for proxy in segment.proxies:
             proxy.stop()
-        await self.on_close(segment.n, segment.path.name, "closed")
+        # Closed before any media reached it (a stop or pause right after it opened): there
+        # is no file, and the record says so.
+        status = "closed" if segment.file.written else "empty"
+        await self.on_close(segment.n, segment.path.name, status)
 
     def position(self) -> tuple[int | None, float | None, float]:
         """Where the recording is now: open segment, seconds into it, seconds since start."""
@@ -304,7 +308,7 @@ class RecorderPeer:
         self.stopping = True
         open_n = self.segment.n if self.segment else None
         if self.segment is not None:
-            self.segment.file.abort()  # the file is left as it is, never finished
+            await self.segment.file.abort()  # the file is left as it is, never finished
             for proxy in self.segment.proxies:
                 proxy.stop()
             self.segment = None
