@@ -220,9 +220,15 @@ class RecorderPeer:
 
     # --- segments ---------------------------------------------------------------------
     async def _segment_clock(self) -> None:
-        while True:
+        # Ends on ``stopping``, not only on cancellation: Python 3.11's ``wait_for`` drops a
+        # cancellation that arrives as the event it waits on is set (a stop closes the
+        # connections, whose ending tracks set ``_cut``), and the clock then ran on for
+        # ever, holding the officer's stop until it timed out.
+        while not self.stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._cut.wait(), self.segment_seconds)
+            if self.stopping:
+                return
             await self._settle()
             self._cut.clear()  # joins during the settling are in this cut already
             await self.cut()

@@ -104,3 +104,28 @@ def _until(test: Any) -> bool:
             return True
         event.wait(0.01)  # a flag set on the recorders' loop thread; nothing to wait on
     return False
+
+
+@pytest.mark.parametrize("turns", range(4))
+def test_the_segment_clock_ends_when_a_cut_and_the_stop_come_together(tmp_path, turns):
+    """A stop closes the connections, whose ending tracks ask for a cut: however the cut
+    and the shutdown's cancellation fall, the clock ends (Python 3.11's ``wait_for`` can
+    drop a cancellation that comes just as what it waits on is done)."""
+    from hearings.witness.recorder import Counter, RecorderPeer
+
+    async def never(*args: Any) -> None:
+        raise AssertionError("nothing opens or closes: no one is in the room")
+
+    async def main() -> None:
+        peer = RecorderPeer("ws://unused", "t", tmp_path, 60.0, Counter(), never, never)
+        clock = asyncio.create_task(peer._segment_clock())
+        peer._tasks.append(clock)
+        await asyncio.sleep(0)  # the clock waits for a cut
+        peer._cut.set()  # a track ended
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        peer.stopping = True  # what stop() does before it shuts down
+        await asyncio.wait_for(peer.shutdown(), 2.0)
+        assert clock.done()
+
+    asyncio.run(main())
