@@ -8,6 +8,19 @@
   const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => values[k] ?? "");
   const clock = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
   let state = null, busy = false;
+  // Answers can arrive out of order: the look the room's "resumed" announcement sets off
+  // can come back after the stop that followed it, and would show the recording running
+  // again. Each request takes a number; an answer older than the one shown is dropped.
+  let asked = 0, shown = 0;
+  function show(n, s) {
+    if (n < shown) return render(state);  // keep what is shown (its buttons up to date)
+    shown = n;
+    render(s);
+  }
+  async function look() {
+    const n = ++asked;
+    show(n, await call(""));
+  }
 
   function stepLabel(step, power) {
     return step === "power" ? fill(T.power, {power: W.powers[power] || power}) : T[step];
@@ -85,11 +98,12 @@
     showError("");
     render(state);
     let fresh = null, error = null;
+    const n = ++asked;
     try { fresh = await call(path, body); } catch (err) { error = err; }
     busy = false;
-    if (fresh) return render(fresh);
+    if (fresh) return show(n, fresh);
     // Show the court's words first: where the script stands (after a fresh look).
-    try { render(await call("")); } catch { render(state); }
+    try { await look(); } catch { render(state); }
     const lead = error.status === 409 && state.next ? fill(T.next, {step: stepLabel(state.next.step, state.next.power)}) : T.failed;
     showError(`${lead}（${error.message}）`);
   }
@@ -125,6 +139,6 @@
     act("stop", reason ? {reason} : {});
   };
   // The room announces every change of the recording (the recorder's own interruptions too).
-  window.addEventListener("hearings:recording", () => call("").then(render).catch(() => {}));
-  call("").then(render).catch((err) => showError(`${T.failed}（${err.message}）`));
+  window.addEventListener("hearings:recording", () => look().catch(() => {}));
+  look().catch((err) => showError(`${T.failed}（${err.message}）`));
 })();

@@ -53,22 +53,31 @@ def retention_end(court_id: str, start: datetime) -> datetime:
     return start + relativedelta(years=retention_years(court_id))
 
 
+#: The custody action for a segment that ended before any media reached it.
+NOTHING_RECORDED = "nothing_recorded"
+EMPTY_NOTE = "opened, but no media reached it before it ended: no file was written"
+
+
 def salvage(recording: Recording, segment: Segment, folder: Path, reason: str) -> None:
     """Hash what a crashed recorder left of its open segment, as it lies, and log it as
-    partial with how much of it is whole fragments (the rest was cut mid-write)."""
+    partial with how much of it is whole fragments (the rest was cut mid-write).
+
+    No file means no media had reached it: the file is made with the first packet
+    (``segment_file``). That segment is ``empty``, and logged so, never a missing file."""
     path = folder / segment.filename
-    tail: dict[str, int] = {}
-    if path.is_file():
-        segment.sha256, segment.bytes = file_sha256(path)
-        segment.status = "partial"
-        whole = whole_mp4_bytes(path)
-        tail = {"whole_bytes": whole, "cut_bytes": segment.bytes - whole}
-    else:
-        segment.status = "lost"
     segment.ended_at = utcnow()
+    if not path.is_file():
+        segment.status = "empty"
+        custody.append(recording, NOTHING_RECORDED, None, n=segment.n, file=segment.filename,
+                       note=EMPTY_NOTE, reason=reason)  # fmt: skip
+        return
+    segment.sha256, segment.bytes = file_sha256(path)
+    segment.status = "partial"
+    whole = whole_mp4_bytes(path)
     custody.append(recording, "salvaged", None, n=segment.n, file=segment.filename,
                    status=segment.status, sha256=segment.sha256, bytes=segment.bytes,
-                   reason=reason, **tail)  # fmt: skip
+                   reason=reason, whole_bytes=whole,
+                   cut_bytes=segment.bytes - whole)  # fmt: skip
 
 
 def whole_mp4_bytes(path: Path) -> int:
@@ -223,6 +232,8 @@ def segment_file(recording: Recording, n: int) -> Path:
     segment = next((s for s in recording.segments if s.n == n), None)
     if segment is None or segment.status == "open":
         raise NotFound(f"Recording {recording.id} has no finished segment {n}.")
+    if segment.status == "empty":
+        raise NotFound(f"Segment {n} of recording {recording.id} received no media: no file.")
     path = recording_folder(recording) / segment.filename
     if recording.status == "deleted" or not path.is_file():
         raise NotFound(f"Segment {n} of recording {recording.id} is not on file.")

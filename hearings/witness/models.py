@@ -12,7 +12,7 @@ from hearings.extensions import Model
 from hearings.timekeeping import UTCDateTime
 
 RECORDING_STATUSES = ("recording", "paused", "interrupted", "sealed", "deleted")
-SEGMENT_STATUSES = ("open", "closed", "partial", "lost")
+SEGMENT_STATUSES = ("open", "closed", "partial", "empty", "lost")
 
 
 class IdentityCheck(Model):
@@ -86,7 +86,9 @@ class Segment(Model):
     __tablename__ = "witness_segments"
     __table_args__ = (
         sa.UniqueConstraint("recording_id", "n"),
-        sa.CheckConstraint("status IN ('open', 'closed', 'partial', 'lost')", name="status"),
+        sa.CheckConstraint(
+            "status IN ('open', 'closed', 'partial', 'empty', 'lost')", name="status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +96,9 @@ class Segment(Model):
     #: 1, 2, 3 … in recording order.
     n: Mapped[int]
     filename: Mapped[str] = mapped_column(sa.String(100))
-    #: ``open`` while written; ``closed`` cleanly; ``partial`` salvaged after a crash.
+    #: ``open`` while written; ``closed`` cleanly; ``partial`` salvaged after a crash;
+    #: ``empty``: it ended before any media reached it, so there is no file (``lost``: a
+    #: file missing, from before ``empty`` existed).
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     bytes: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -26,7 +26,14 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from hearings.errors import HearingsError
 from hearings.timekeeping import local
@@ -156,13 +163,15 @@ def record_pdf(
                 _p(g.bytes, s.cell), _p(g.status, s.cell)] for g in recording.segments],
             (8, 30, 90, 22, 20), font, header=True,
         ),
-        _p("封存与签名 Seal and signature", s.heading),
     ]  # fmt: skip
+    # The seal and the officer's signature line go on one page: a signature alone on a
+    # page of its own would sign nothing you can see.
+    seal: list[Any] = [_p("封存与签名 Seal and signature", s.heading)]
     if manifest:
         hold = (
             f" · 诉讼保全 legal hold: {recording.legal_hold_reason}" if recording.legal_hold else ""
         )
-        story.append(_table(
+        seal.append(_table(
             [[_p(k, s.cell), _p(v, s.code if code else s.cell)] for k, v, code in (
                 ("封存时间 Sealed", _time(recording.sealed_at), False),
                 ("密钥 Key id", manifest.get("key_id"), True),
@@ -172,15 +181,16 @@ def record_pdf(
             )],
             (40, 130), font, header=False,
         ))  # fmt: skip
-        story.append(_p(f"核验 Verify: hearings verify-recording <folder>  或 or  "
-                        f"GET /api/v1/recordings/{recording.id}/verify", s.note))  # fmt: skip
+        seal.append(_p(f"核验 Verify: hearings verify-recording <folder>  或 or  "
+                       f"GET /api/v1/recordings/{recording.id}/verify", s.note))  # fmt: skip
     else:
-        story.append(_p("尚未封存 Not sealed yet.", s.cell))
-    story += [
+        seal.append(_p("尚未封存 Not sealed yet.", s.cell))
+    seal += [
         Spacer(1, 14 * mm),
         _p("见证人员（签名） Officer's signature：______________    日期 Date：______________",
            s.cell),
     ]  # fmt: skip
+    story.append(KeepTogether(seal))
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()

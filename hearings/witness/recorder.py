@@ -80,7 +80,8 @@ class Counter:
 
 
 #: Called (awaited) when a segment opens: ``(n, filename, streams)``; and when it closes:
-#: ``(n, filename, status)``.
+#: ``(n, filename, status)``, status ``closed`` (a finished file) or ``empty`` (no media
+#: reached it: no file).
 OnOpen = Callable[[int, str, list[dict[str, Any]]], Awaitable[None]]
 OnClose = Callable[[int, str, str], Awaitable[None]]
 
@@ -123,6 +124,8 @@ class RecorderPeer:
         self._tasks.append(asyncio.create_task(self._segment_clock()))
         async with connect(self.url, open_timeout=10, max_size=1 << 20) as ws:
             self.ws = ws
+            if self.stopping:
+                return  # stopped while connecting (``stop`` had no socket to close)
             await ws.send(json.dumps({"type": "join", "token": self.token}))
             async for raw in ws:
                 await self._handle(json.loads(raw))
@@ -217,9 +220,15 @@ class RecorderPeer:
 
     # --- segments ---------------------------------------------------------------------
     async def _segment_clock(self) -> None:
-        while True:
+        # Ends on ``stopping``, not only on cancellation: Python 3.11's ``wait_for`` drops a
+        # cancellation that arrives as the event it waits on is set (a stop closes the
+        # connections, whose ending tracks set ``_cut``), and the clock then ran on for
+        # ever, holding the officer's stop until it timed out.
+        while not self.stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._cut.wait(), self.segment_seconds)
+            if self.stopping:
+                return
             await self._settle()
             self._cut.clear()  # joins during the settling are in this cut already
             await self.cut()
@@ -273,7 +282,10 @@ class RecorderPeer:
         await segment.file.stop()
         for proxy in segment.proxies:
             proxy.stop()
-        await self.on_close(segment.n, segment.path.name, "closed")
+        # Closed before any media reached it (a stop or pause right after it opened): there
+        # is no file, and the record says so.
+        status = "closed" if segment.file.written else "empty"
+        await self.on_close(segment.n, segment.path.name, status)
 
     def position(self) -> tuple[int | None, float | None, float]:
         """Where the recording is now: open segment, seconds into it, seconds since start."""
@@ -302,7 +314,7 @@ class RecorderPeer:
         self.stopping = True
         open_n = self.segment.n if self.segment else None
         if self.segment is not None:
-            self.segment.file.abort()  # the file is left as it is, never finished
+            await self.segment.file.abort()  # the file is left as it is, never finished
             for proxy in self.segment.proxies:
                 proxy.stop()
             self.segment = None

@@ -247,6 +247,8 @@ class Recorders:
 
         while not run.stop.is_set():
             token = await self._blocking(self.sink.token, rid)
+            if run.stop.is_set():
+                return  # stopped while the token was being issued: no peer to stop
             if token is None:
                 await self._blocking(self.sink.interrupted, rid, "the room refuses", None)
                 return

@@ -10,13 +10,17 @@ of every source; a frame of another size is scaled by the encoder), and a frame 
 can't be written is logged and counted, never the end of its stream. Encoding and
 muxing run on one worker thread per file, so the event loop keeps receiving media while
 an encoder works or flushes at a segment's end.
+
+PyAV creates the file only when the first packet is muxed: a segment that closes before
+any media reached it (stopped or paused right after it opened) has no file at all, and
+says so (``written``), rather than being reported as a file to hash.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,8 +84,16 @@ class SegmentFile:
         #: Frames written per stream index, and frames refused by the encoder or muxer.
         self.frames: Counter[int] = Counter()
         self.failures = 0
+        #: Packets muxed: the file exists from the first one on.
+        self.packets = 0
+        self._abandoned = False
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"segment-{path.stem}")
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def written(self) -> bool:
+        """Whether any media reached the file (without it there is no file)."""
+        return self.packets > 0
 
     def start(self) -> None:
         """Begin reading every track."""
@@ -101,10 +113,17 @@ class SegmentFile:
             last = moment
             await loop.run_in_executor(self._executor, self._write, stream, frame)
 
+    def _mux(self, packets: list[Any]) -> None:
+        if packets:
+            self.container.mux(packets)
+            self.packets += len(packets)
+
     def _write(self, stream: Any, frame: Any) -> None:
         """Encode and mux one frame (on the file's worker thread)."""
+        if self._abandoned:
+            return  # crashed: what was queued is never written
         try:
-            self.container.mux(stream.encode(frame))
+            self._mux(stream.encode(frame))
         except (av.FFmpegError, ValueError, RuntimeError) as error:
             self.failures += 1
             log.warning("%s stream %d: frame not written: %s", self.path.name, stream.index, error)
@@ -125,17 +144,40 @@ class SegmentFile:
     def _finish(self) -> None:
         for _, stream in self.pairs:
             try:
-                self.container.mux(stream.encode(None))
+                self._mux(stream.encode(None))
             except (av.FFmpegError, ValueError, RuntimeError) as error:
                 log.warning("%s stream %d: flush failed: %s", self.path.name, stream.index, error)
         self.container.close()
+        if not self.written:
+            log.info("%s: no media reached it; no file was written", self.path.name)
+            return
         silent = [s.index for _, s in self.pairs if not self.frames[s.index]]
         if silent:
             log.warning("%s: no frames for stream(s) %s", self.path.name, silent)
 
-    def abort(self) -> None:
-        """End as a killed process would: nothing more is written, the file is not finished."""
+    async def abort(self) -> None:
+        """End as a killed process would: nothing more is written and the file stays as it
+        lies on disk, never finished; but its handle is closed (a drill leaks nothing)."""
+        self._abandoned = True
         for task in self._tasks:
             task.cancel()
-        with contextlib.suppress(RuntimeError):
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._abandon)
+        finally:
+            self._executor.shutdown(wait=False)
+
+    def _abandon(self) -> None:
+        # PyAV lets go of a file only by finishing it (the last fragment and the trailer),
+        # and never closes it otherwise, not even when the container is collected. So close
+        # it, then cut it back to the bytes that were on disk: what a killed process leaves
+        # (the fragments flushed so far; the one still gathering in memory is lost).
+        if not self.written:
+            self.container.close()  # never started: there is no file
+            return
+        size = self.path.stat().st_size
+        try:
+            self.container.close()
+        finally:
+            os.truncate(self.path, size)

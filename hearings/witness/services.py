@@ -17,7 +17,7 @@ from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import utcnow
 from hearings.witness import custody, leases, script
 from hearings.witness.access import require_officer
-from hearings.witness.archive import retention_end, salvage, seal
+from hearings.witness.archive import EMPTY_NOTE, NOTHING_RECORDED, retention_end, salvage, seal
 from hearings.witness.identity import (
     IdentityError,
     encrypt_id_number,
@@ -330,16 +330,21 @@ class RecorderReports:
             db.session.commit()
 
     def segment_closed(self, rid: int, n: int, filename: str, status: str) -> None:
-        """A segment was closed cleanly: hash it and log it."""
+        """A segment was closed cleanly: hash it and log it (``empty``: log that nothing
+        was written)."""
         with self.app.app_context():
             recording = db.session.get(Recording, rid)
             segment = _segment(rid, n)
             assert recording is not None and segment is not None
-            path = recordings_root() / recording.folder / filename
-            segment.sha256, segment.bytes = file_sha256(path)
             segment.status, segment.ended_at = status, utcnow()
-            custody.append(recording, "recorded", None, n=n, file=filename,
-                           sha256=segment.sha256, bytes=segment.bytes)  # fmt: skip
+            if status == "empty":
+                custody.append(recording, NOTHING_RECORDED, None, n=n, file=filename,
+                               note=EMPTY_NOTE)  # fmt: skip
+            else:
+                path = recordings_root() / recording.folder / filename
+                segment.sha256, segment.bytes = file_sha256(path)
+                custody.append(recording, "recorded", None, n=n, file=filename,
+                               sha256=segment.sha256, bytes=segment.bytes)  # fmt: skip
             db.session.commit()
 
     def interrupted(self, rid: int, reason: str, open_n: int | None) -> None:

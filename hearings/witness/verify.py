@@ -31,10 +31,18 @@ SEGMENT_FILE = re.compile(r"^seg-\d{5}\.\w+$")
 
 
 def segment_faults(folder: Path, listed: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Segments missing, altered, resized, or on disk but not listed."""
+    """Segments missing, altered, resized, or on disk but not listed; a file on disk for
+    a segment recorded as empty (no media reached it, so none was written)."""
     faults: list[dict[str, Any]] = []
     for segment in listed:
         n, path = segment["n"], folder / str(segment["file"])
+        if segment.get("status") == "empty":
+            if path.exists():
+                faults.append(
+                    {"code": "segment-not-empty", "n": n,
+                     "message": f"segment {n} was recorded empty, but {path.name} is on disk"}
+                )  # fmt: skip
+            continue
         if segment.get("sha256") is None:
             faults.append({"code": "segment-unhashed", "n": n,
                            "message": f"segment {n} was never hashed"})  # fmt: skip

@@ -10,6 +10,9 @@ import pytest
 from hearings.witness.identity import check_character
 from tests.rooms.conftest import join, live_server, now_session, open_ws  # noqa: F401
 
+#: Media tests cut segments this often, seconds.
+SEGMENT_SECONDS = 4.0
+
 
 def valid_id(first17: str = "41030219900307123") -> str:
     """A resident ID number with the right GB 11643 check digit."""
@@ -34,6 +37,18 @@ def witness(app, now_session, client, auth, court_staff) -> dict[str, Any]:  # n
         "session": session, "id": session["id"], "officer": officer, "call": call,
         "principal": by_role["principal"], "agent": by_role["agent"],
     }  # fmt: skip
+
+
+@pytest.fixture
+def media_app(app, live_server):  # noqa: F811
+    """The app with its recorder on, joining rooms through the live server (media tests)."""
+    app.config.update(
+        RECORDER_ENABLED=True,
+        RECORDER_SIGNALING_URL=f"ws://{live_server}",
+        SEGMENT_SECONDS=SEGMENT_SECONDS,
+    )
+    yield app
+    app.extensions["hearings.recorders"].shutdown()
 
 
 @pytest.fixture

@@ -144,3 +144,50 @@ def test_a_killed_recorder_leaves_a_partial_segment_and_a_logged_gap(app, witnes
     stopped = call("POST", f"/recordings/{rid}/stop", json={"reason": "演练 drill"})
     assert stopped.json["status"] == "sealed"
     assert call("GET", f"/recordings/{rid}/verify").json["ok"] is True
+
+
+def test_a_segment_no_media_reached_is_sealed_as_empty_and_verifies(
+    app, witness, recording, runner
+):
+    rid = recording()["id"]
+    db.session.commit()
+    folder = write_segment(app, rid, 1, os.urandom(4000)).parent
+    reports = app.extensions["hearings.recorders"].sink
+    # Resumed, then stopped before any media reached segment 2: the recorder made no file.
+    reports.segment_opened(rid, 2, "seg-00002.mp4", [{"index": 0, "kind": "video"}])
+    reports.segment_closed(rid, 2, "seg-00002.mp4", "empty")
+    stopped = witness["call"]("POST", f"/recordings/{rid}/stop", json={"reason": "演练"})
+    assert stopped.status_code == 200, stopped.json
+    segments = stopped.json["manifest"]["segments"]
+    assert [(s["n"], s["status"], s["sha256"], s["bytes"]) for s in segments][1:] == [
+        (2, "empty", None, None)
+    ]
+    nothing = [e for e in stopped.json["custody"] if e["action"] == "nothing_recorded"]
+    assert [e["detail"]["n"] for e in nothing] == [2]
+    assert "no file was written" in nothing[0]["detail"]["note"]
+    assert faults(witness, rid) == []
+    result = runner.invoke(main, ["verify-recording", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert witness["call"]("GET", f"/recordings/{rid}/segments/2").status_code == 404
+    # A file that turns up later under that name is not what was recorded.
+    (folder / "seg-00002.mp4").write_bytes(os.urandom(100))
+    assert faults(witness, rid) == [("segment-not-empty", 2)]
+
+
+def test_a_crash_before_any_media_leaves_an_empty_segment_not_a_missing_file(
+    app, witness, recording
+):
+    rid = recording()["id"]
+    db.session.commit()
+    write_segment(app, rid, 1, os.urandom(4000))
+    reports = app.extensions["hearings.recorders"].sink
+    reports.segment_opened(rid, 2, "seg-00002.mp4", [{"index": 0, "kind": "video"}])
+    reports.interrupted(rid, "recorder process killed", 2)  # no file had been made yet
+    body = witness["call"]("GET", f"/recordings/{rid}").json
+    assert [(s["n"], s["status"]) for s in body["segments"]] == [(1, "closed"), (2, "empty")]
+    gap = [e for e in body["custody"] if e["action"] in ("nothing_recorded", "interrupted")]
+    assert [e["action"] for e in gap] == ["nothing_recorded", "interrupted"]
+    assert gap[0]["detail"]["reason"] == "recorder process killed"
+    stopped = witness["call"]("POST", f"/recordings/{rid}/stop", json={"reason": "演练 drill"})
+    assert stopped.json["status"] == "sealed"
+    assert faults(witness, rid) == []

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pypdf
 import pytest
 
 from hearings.extensions import db
+from hearings.scheduling.models import Session
+from hearings.witness.models import Recording
+from hearings.witness.record_pdf import record_pdf
 from hearings.witness.script import POWER_LABELS
 from tests.witness.conftest import valid_id
 from tests.witness.test_integrity import write_segment
@@ -121,3 +126,27 @@ def test_a_configured_font_is_embedded(app, witness, sealed):
     ]
     assert any("/FontFile2" in f["/FontDescriptor"] for f in fonts if "/FontDescriptor" in f)
     assert "(2026)豫03民初1号" in text_of(response.data)
+
+
+def test_the_signature_line_stays_with_the_seal_on_every_length(app, witness, recording):
+    """However far down the page the segments push the record's end, the officer's
+    signature line never goes to a page of its own: it stays with the seal it signs."""
+    rid = recording()["id"]
+    db.session.commit()
+    for n in range(1, 41):
+        write_segment(app, rid, n, os.urandom(100 + n))
+    stopped = witness["call"]("POST", f"/recordings/{rid}/stop", json={"reason": "测试"})
+    assert stopped.status_code == 200, stopped.json
+    row = db.session.get(Recording, rid)
+    session, manifest = db.session.get(Session, row.session_id), json.loads(row.manifest)
+    for count in range(1, 41):  # each length moves the end a row further down
+        shorter = SimpleNamespace(**{c: getattr(row, c) for c in RECORD_FIELDS},
+                                  segments=row.segments[:count], marks=row.marks)  # fmt: skip
+        pdf = record_pdf(shorter, session, [], manifest, "test")
+        pages = ["".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+        signed = next(i for i, text in enumerate(pages) if "Officer'ssignature" in text)
+        assert "Sealandsignature" in pages[signed], (count, len(pages))
+
+
+RECORD_FIELDS = ("id", "status", "stop_reason", "started_at", "stopped_at", "sealed_at",
+                 "signature", "retain_until", "legal_hold", "legal_hold_reason")  # fmt: skip

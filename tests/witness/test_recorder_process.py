@@ -174,3 +174,37 @@ def test_a_recorder_process_stops_cleanly_on_sigterm(
     gap = next(e for e in body["custody"] if e["action"] == "interrupted")
     assert gap["detail"] == {"reason": "the recorder process was shut down", "segment_n": None}
     assert sealed["status"] == "sealed"
+
+
+def test_a_recorder_process_seals_a_stop_right_after_resuming(
+    app, recorder_process, live_server, now_session, auth, court_staff
+):
+    from tests.witness.test_stop_any_moment import check_sealed, gated
+
+    gate = asyncio.Event()
+    gate.set()
+
+    async def scenario(call, s, peers):
+        recorder_process()
+        status, started = await call("POST", f"/sessions/{s['id']}/recordings", {})
+        assert status == 201, started
+        rid = started["id"]
+        await until(call, rid, lambda b: newest(b) >= 1, "segment 1")
+        assert await open_segment_plays(call, recordings_root(), rid) == 1
+        gate.clear()  # nobody's media reaches the recorder from here on
+        status, body = await call("POST", f"/recordings/{rid}/pause", {"reason": "取证件"})
+        assert status == 200, body
+        await until(call, rid, lambda b: b["segments"][0]["status"] == "closed", "the pause")
+        status, body = await call("POST", f"/recordings/{rid}/resume", {})
+        assert status == 200, body
+        await until(call, rid, lambda b: newest(b) == 2, "the resumed segment")
+        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
+        assert status == 200, sealed
+        status, verified = await call("GET", f"/recordings/{rid}/verify")
+        return sealed, verified
+
+    sealed, verified = witnessing(
+        app, live_server, now_session, auth, court_staff, scenario, gated(gate)
+    )
+    check_sealed(sealed, verified)
+    assert [(s["n"], s["status"]) for s in sealed["segments"]] == [(1, "closed"), (2, "empty")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,7 +23,6 @@ if not ONLY_LOOPBACK:
         pytest.mark.skip(reason="media tests run in a loopback-only network namespace (.ci/run)")
     )
 
-SEGMENT_SECONDS = 4.0
 KINDS = ("audio", "video")
 
 
@@ -39,18 +39,6 @@ class Attendee(RtcPeer):
         if m["type"] in ("answer", "candidate") and m["from"] not in self.pcs:
             return  # from a recorder run that is gone
         await super().handle(m)
-
-
-@pytest.fixture
-def media_app(app, live_server):
-    """The app with its recorder on, joining rooms through the live server."""
-    app.config.update(
-        RECORDER_ENABLED=True,
-        RECORDER_SIGNALING_URL=f"ws://{live_server}",
-        SEGMENT_SECONDS=SEGMENT_SECONDS,
-    )
-    yield app
-    app.extensions["hearings.recorders"].shutdown()
 
 
 def http(server: str, method: str, path: str, headers: dict, body: Any = None) -> tuple[int, Any]:
@@ -86,12 +74,13 @@ def frame_times(path: Path, streams: list[dict[str, Any]]) -> dict[tuple[str, st
     return times
 
 
-def witnessing(media_app, live_server, now_session, auth, court_staff, scenario):
-    """Join the three peers, then run ``scenario(call, rid_holder, peers)`` beside them."""
+def witnessing(media_app, live_server, now_session, auth, court_staff, scenario, attendee=Attendee):
+    """Join the three peers (made by ``attendee(url, token)``), then run
+    ``scenario(call, session, peers)`` beside them."""
     s = now_session("witness")
     headers = auth(court_staff["luoyang-clerk1"])
     url = f"ws://{live_server}/ws/rooms/{s['id']}"
-    peers = {role: Attendee(url, s["tokens"][role]) for role in ("clerk", "principal", "agent")}
+    peers = {role: attendee(url, s["tokens"][role]) for role in ("clerk", "principal", "agent")}
     principal_id = next(p["id"] for p in s["participants"] if p["role"] == "principal")
 
     async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -129,6 +118,19 @@ async def _joined(peer: RtcPeer) -> None:
 def wait_segment(app, rid: int, n: int, timeout: float = 40) -> Any:
     recorders = app.extensions["hearings.recorders"]
     return asyncio.to_thread(recorders.wait_segment, rid, n, timeout)
+
+
+def open_files(folder: Path) -> list[str]:
+    """The files in ``folder`` this process holds open."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
 
 
 async def open_segment_plays(call: Any, root: Path, rid: int, timeout: float = 20) -> int:
@@ -214,7 +216,11 @@ def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
         # the crash must not lose.
         assert await open_segment_plays(call, root, rid), "no segment held a fragment"
         recorders = media_app.extensions["hearings.recorders"]
+        writing = open_files(root)
+        assert writing  # the segment with a fragment in it
         await asyncio.to_thread(recorders.kill, rid, "recorder process killed (drill)")
+        # As after a real kill, nothing holds the file it was writing any more.
+        assert not set(writing) & set(open_files(root))
         # The supervisor rejoins the room with a fresh token and records on.
         assert await wait_segment(media_app, rid, 3)
         # The supervisor reports "resumed" just after the new segment opens: wait for it.
