@@ -83,9 +83,18 @@ class Hub:
                 self._started = False
 
     def _ping(self) -> None:
-        """Ping every socket each interval; one silent for a whole interval is dropped."""
-        while not self._stopping.wait(self.ping_interval):
-            for conn in self.local_connections():
+        """Ping every socket once each interval, the pings spread evenly over it (a burst of
+        a thousand at once held up every relay of the process); one silent for a whole
+        interval is dropped."""
+        while not self._stopping.is_set():
+            connections = self.local_connections()
+            if not connections:
+                self._stopping.wait(self.ping_interval)
+                continue
+            gap = self.ping_interval / len(connections)
+            for conn in connections:
+                if self._stopping.wait(gap):
+                    return
                 if not conn.ping():
                     info = conn.info
                     event(log, "room.closed", session=info.session_id, peer=info.peer_id,
