@@ -21,6 +21,7 @@ from tests.witness.test_recording_media import (
     decode,
     frame_times,
     open_segment_plays,
+    stop_and_verify,
     witnessing,
 )
 
@@ -198,10 +199,7 @@ def test_a_recorder_process_seals_a_stop_right_after_resuming(
         status, body = await call("POST", f"/recordings/{rid}/resume", {})
         assert status == 200, body
         await until(call, rid, lambda b: newest(b) == 2, "the resumed segment")
-        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
-        assert status == 200, sealed
-        status, verified = await call("GET", f"/recordings/{rid}/verify")
-        return sealed, verified
+        return await stop_and_verify(call, rid)
 
     sealed, verified = witnessing(
         app, live_server, now_session, auth, court_staff, scenario, gated(gate)

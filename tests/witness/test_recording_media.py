@@ -74,6 +74,14 @@ def frame_times(path: Path, streams: list[dict[str, Any]]) -> dict[tuple[str, st
     return times
 
 
+async def stop_and_verify(call: Any, rid: int) -> tuple[dict, dict]:
+    """Stop (and so seal) a recording, then verify it: (the sealed recording, the report)."""
+    status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
+    assert status == 200, sealed
+    status, verified = await call("GET", f"/recordings/{rid}/verify")
+    return sealed, verified
+
+
 def witnessing(media_app, live_server, now_session, auth, court_staff, scenario, attendee=Attendee):
     """Join the three peers (made by ``attendee(url, token)``), then run
     ``scenario(call, session, peers)`` beside them."""
@@ -210,6 +218,7 @@ def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
 
     async def scenario(call, s, peers):
         status, started = await call("POST", f"/sessions/{s['id']}/recordings", {})
+        assert status == 201, started
         rid = started["id"]
         assert await wait_segment(media_app, rid, 2)
         # Kill only once segment 2 holds a decodable fragment (1 s fragments): that is what
@@ -227,15 +236,12 @@ def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
         while True:
-            status, body = await call("GET", f"/recordings/{rid}")
+            _, body = await call("GET", f"/recordings/{rid}")
             if body["status"] == "recording" or loop.time() > deadline:
                 break
             await asyncio.sleep(0.2)  # polling the recording's state; the report has no event
         assert body["status"] == "recording", body["status"]
-        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
-        assert status == 200, sealed
-        status, verified = await call("GET", f"/recordings/{rid}/verify")
-        return sealed, verified
+        return await stop_and_verify(call, rid)
 
     sealed, verified = witnessing(media_app, live_server, now_session, auth, court_staff, scenario)
     assert verified["ok"] is True, verified

@@ -25,6 +25,7 @@ from tests.witness.test_recording_media import (
     decode,
     open_files,
     open_segment_plays,
+    stop_and_verify,
     wait_segment,
     witnessing,
 )
@@ -106,10 +107,7 @@ def test_a_stop_right_after_resuming_seals_and_verifies(
         assert status == 200, body
         status, body = await call("POST", f"/recordings/{rid}/resume", {})
         assert status == 200, body
-        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
-        assert status == 200, sealed
-        status, verified = await call("GET", f"/recordings/{rid}/verify")
-        return sealed, verified
+        return await stop_and_verify(call, rid)
 
     sealed, verified = witnessing(
         media_app, live_server, now_session, auth, court_staff, scenario, gated(gate)
@@ -141,10 +139,7 @@ def test_a_stop_before_any_media_seals_and_verifies(
         elif moment == "interrupted":
             recorders = media_app.extensions["hearings.recorders"]
             await asyncio.to_thread(recorders.kill, rid, "recorder process killed (drill)")
-        status, sealed = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
-        assert status == 200, sealed
-        status, verified = await call("GET", f"/recordings/{rid}/verify")
-        return sealed, verified
+        return await stop_and_verify(call, rid)
 
     sealed, verified = witnessing(
         media_app, live_server, now_session, auth, court_staff, scenario, gated(gate)
