@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,8 +43,13 @@ def utcnow() -> datetime:
     if has_app_context():
         frozen = current_app.config.get("NOW")
         if frozen:
-            return parse_api_time(frozen, "NOW")
+            return _frozen(frozen)
     return datetime.now(UTC)
+
+
+@functools.lru_cache(maxsize=8)
+def _frozen(text: str) -> datetime:
+    return parse_api_time(text, "NOW")
 
 
 def parse_api_time(text: str, field: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ def dedupe_key(session: Session, whom: str, kind: str) -> str:
     return f"{session.id}:{whom}:{session.sequence}:{kind}"
 
 
-def store(
+def message_row(
     session: Session,
     participant: Participant | None,
     *,
@@ -44,15 +45,11 @@ def store(
     error: str | None = None,
     whom: str | None = None,
     draft: dict[str, Any] | None = None,
-) -> bool:
-    """Store one message in the caller's transaction; False if that message exists already.
-
-    One ``INSERT … ON CONFLICT DO NOTHING`` on the dedupe key: a message another worker
-    stored a moment ago goes out once, from there, and this transaction carries on.
-    """
+) -> dict[str, Any]:
+    """The outbox row of one message, keyed by its dedupe key, for ``store_rows``."""
     key = dedupe_key(session, whom or f"p{participant.id if participant else 0}", kind)
     now = utcnow()
-    values: dict[str, Any] = {
+    return {
         "dedupe_key": key,
         "session_id": session.id,
         "participant_id": participant.id if participant is not None else None,
@@ -69,15 +66,37 @@ def store(
         "last_error": error,
         "created_at": now,
     }
+
+
+def store_rows(rows: list[dict[str, Any]]) -> int:
+    """Store messages in the caller's transaction; how many were new.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the dedupe key for all of them: a message
+    another worker stored a moment ago goes out once, from there, and this transaction
+    carries on.
+    """
+    if not rows:
+        return 0
     connection = db.session.connection()
-    insert = dialect_insert(connection, OutboxMessage.__table__)
-    insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return bool(connection.execute(insert, values).rowcount)
+    return int(connection.execute(_store_statement(connection.dialect.name), rows).rowcount)
 
 
-def dialect_insert(connection: sa.Connection, table: Any) -> Any:
-    """The dialect's ``INSERT``, which takes ``ON CONFLICT`` clauses (SQLite, PostgreSQL)."""
-    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+@functools.cache
+def _store_statement(dialect: str) -> Any:
+    # Built once: a fresh ON CONFLICT clause costs more to build and key than to run.
+    insert = dialect_insert(dialect, OutboxMessage.__table__)
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def store(session: Session, participant: Participant | None, **fields: Any) -> bool:
+    """Store one message (fields as ``message_row`` takes them); False if it exists already."""
+    return store_rows([message_row(session, participant, **fields)]) == 1
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """The ``INSERT`` of the dialect named, which takes ``ON CONFLICT`` clauses (SQLite,
+    PostgreSQL)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -9,6 +9,7 @@ SQLAlchemy job store, so it survives restarts and moves with its session. Whatev
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import pickle
 import threading
@@ -330,18 +331,21 @@ def write_job_plan(app: Flask, connection: sa.Connection, plan: dict[str, Any]) 
             {"id": job_id, "next_run_time": datetime_to_utc_timestamp(due), "job_state": state}
         )
     if rows:
-        # Same id, new time: the job moves (the rows of a reschedule replace the old ones).
-        upsert = dialect_insert(connection, table)
-        connection.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[table.c.id],
-                set_={
-                    "next_run_time": upsert.excluded.next_run_time,
-                    "job_state": upsert.excluded.job_state,
-                },
-            ),
-            rows,
-        )
+        connection.execute(_upsert_statement(connection.dialect.name), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    # Same id, new time: the job moves (the rows of a reschedule replace the old ones).
+    # Built once: a fresh ON CONFLICT clause costs more to build and key than to run.
+    upsert = dialect_insert(dialect, scheduler_jobs)
+    return upsert.on_conflict_do_update(
+        index_elements=[scheduler_jobs.c.id],
+        set_={
+            "next_run_time": upsert.excluded.next_run_time,
+            "job_state": upsert.excluded.job_state,
+        },
+    )
 
 
 def wake(app: Flask) -> None:

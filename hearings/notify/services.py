@@ -30,7 +30,7 @@ def no_address_reason(participant: Participant) -> str:
     return "没有任何联系方式 · no email address and no phone: tell them another way"
 
 
-def queue_email(
+def email_row(
     session: Session,
     participant: Participant,
     kind: str,
@@ -38,13 +38,13 @@ def queue_email(
     text: str,
     method: str | None = None,
     reason: str | None = None,
-) -> bool:
-    """Store one email to one participant (with the invite when ``method`` is given), to be
-    written when it is sent (``letters.write_email``); False if it was stored already."""
+) -> dict[str, Any]:
+    """The outbox row of one email to one participant (with the invite when ``method`` is
+    given), to be written when it is sent (``letters.write_email``)."""
     subject = subject_of(session, text)
     address = participant_email(participant)
     if not address:
-        return outbox.store(
+        return outbox.message_row(
             session,
             participant,
             channel="email",
@@ -55,7 +55,7 @@ def queue_email(
             state="no_address",
             error=no_address_reason(participant),
         )
-    return outbox.store(
+    return outbox.message_row(
         session,
         participant,
         channel="email",
@@ -65,6 +65,11 @@ def queue_email(
         body="",
         draft={"text": text, "method": method, "reason": reason},
     )
+
+
+def queue_email(session: Session, participant: Participant, kind: str, **fields: Any) -> bool:
+    """Store one email (as ``email_row`` writes it); False if it was stored already."""
+    return outbox.store_rows([email_row(session, participant, kind, **fields)]) == 1
 
 
 def involved_courts(session: Session) -> list[str]:
@@ -127,9 +132,13 @@ def queue_court_notices(session: Session, event: str, detail: str | None = None)
 def notify_booked(occurrences: Iterable[Session]) -> None:
     """Invite every participant of every occurrence; tell the courts' groups once."""
     sessions = list(occurrences)
-    for session in sessions:
-        for participant in session.active_participants:
-            queue_email(session, participant, "invite", text="invite", method="REQUEST")
+    outbox.store_rows(
+        [
+            email_row(session, participant, "invite", text="invite", method="REQUEST")
+            for session in sessions
+            for participant in session.active_participants
+        ]
+    )
     if sessions:
         detail = (
             f"共 {len(sessions)} 次 · {len(sessions)} occurrences" if len(sessions) > 1 else None
@@ -149,13 +158,15 @@ def notify_changed(session: Session, changes: dict[str, Any]) -> None:
         return
     added, removed = changes.get("participant_added"), changes.get("participant_removed")
     concerned = {pid for pid in (added, removed) if pid is not None}
+    rows = []
     for participant in session.participants:
         if participant.id == added:
-            queue_email(session, participant, "invite", text="invite", method="REQUEST")
+            rows.append(email_row(session, participant, "invite", text="invite", method="REQUEST"))
         elif participant.id == removed:
-            queue_email(session, participant, "cancel", text="removed", method="CANCEL")
+            rows.append(email_row(session, participant, "cancel", text="removed", method="CANCEL"))
         elif participant.removed_at is None and (participant.staff is not None or not concerned):
-            queue_email(session, participant, "update", text="update", method="REQUEST")
+            rows.append(email_row(session, participant, "update", text="update", method="REQUEST"))
+    outbox.store_rows(rows)
     if "starts_at" in changes:
         detail = f"原定 Was：{changes['starts_at'][0]}"
     elif concerned:
@@ -167,8 +178,12 @@ def notify_changed(session: Session, changes: dict[str, Any]) -> None:
 
 def notify_cancelled(session: Session, reason: str | None) -> None:
     """CANCEL to every participant (same UID, higher SEQUENCE); the courts' groups hear it."""
-    for participant in session.active_participants:
-        queue_email(session, participant, "cancel", text="cancel", method="CANCEL", reason=reason)
+    outbox.store_rows(
+        [
+            email_row(session, p, "cancel", text="cancel", method="CANCEL", reason=reason)
+            for p in session.active_participants
+        ]
+    )
     queue_court_notices(session, "cancelled", f"原因 Reason：{reason}" if reason else None)
 
 
@@ -184,5 +199,9 @@ def announce_progress(session: Session, event: str) -> None:
 
 def send_reminder_emails(session: Session, minutes: int) -> None:
     """The reminder email to every participant (part of taking the sent-log row)."""
-    for participant in session.active_participants:
-        queue_email(session, participant, f"reminder-{minutes}", text="reminder")
+    outbox.store_rows(
+        [
+            email_row(session, p, f"reminder-{minutes}", text="reminder")
+            for p in session.active_participants
+        ]
+    )

@@ -17,6 +17,8 @@ from hearings.timekeeping import isoformat
 
 #: PostgreSQL's SQLSTATE for an exclusion-constraint violation.
 EXCLUSION_VIOLATION = "23P01"
+#: The name of the database's guard against overlapping reservations.
+OVERLAP_GUARD = "ex_reservations_no_overlap"
 
 
 class Busy(NamedTuple):
@@ -97,5 +99,8 @@ def find_conflicts(
 
 
 def is_exclusion_violation(error: IntegrityError) -> bool:
-    """Whether PostgreSQL refused a write because two reservations would overlap."""
-    return getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+    """Whether the database refused a write because two reservations would overlap
+    (PostgreSQL's exclusion constraint, or SQLite's triggers of the same name)."""
+    if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        return True
+    return str(error.orig).startswith(OVERLAP_GUARD)

@@ -123,8 +123,9 @@ class Participant(Model):
 class Reservation(Model):
     """A staff member's or room's claim on a span of time; the database refuses overlaps.
 
-    PostgreSQL enforces it with an exclusion constraint (see the migration); SQLite by
-    taking the write lock before the check (``BEGIN IMMEDIATE``).
+    PostgreSQL enforces it with the exclusion constraint ``ex_reservations_no_overlap``
+    (migration 0001), SQLite with triggers that refuse under the same name (migration 0009);
+    SQLite also takes the write lock when a transaction begins (``BEGIN IMMEDIATE``).
     """
 
     __tablename__ = "reservations"

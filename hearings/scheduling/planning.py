@@ -106,8 +106,11 @@ def resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
     return drafts
 
 
-def check_plan(plan: Plan, exclude_session_id: int | None = None) -> tuple[list, list]:
-    """The rule problems and conflicts of one occurrence of a plan."""
+def check_plan(
+    plan: Plan, exclude_session_id: int | None = None, *, look_up_conflicts: bool = True
+) -> tuple[list, list]:
+    """The rule problems and conflicts of one occurrence of a plan (conflicts not looked up
+    when ``look_up_conflicts`` is false: the database's guard will answer for them)."""
     now = utcnow()
     found = rules.check_times(plan.kind, plan.starts, plan.ends, now, plan.short_notice_reason)
     if plan.starts < plan.ends:
@@ -115,7 +118,7 @@ def check_plan(plan: Plan, exclude_session_id: int | None = None) -> tuple[list,
         found += rules.check_hours(calendars, plan.starts, plan.ends, plan.outside_hours_reason)
     conflicts = (
         find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
-        if plan.starts < plan.ends
+        if plan.starts < plan.ends and look_up_conflicts
         else []
     )
     return found, conflicts
@@ -136,7 +139,8 @@ def raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> N
 
 def reserve(session: Session, plan: Plan, exclude_session_id: int | None) -> None:
     """Write the plan's reservations (staff and rooms) in one statement; if PostgreSQL's
-    exclusion constraint caught a race, answer with the conflicts."""
+    exclusion constraint refuses them (a booking not checked beforehand, or a race), roll
+    back and answer with the conflicts (409)."""
     rows = [
         {"session_id": session.id, "resource": resource}
         | {"starts_at": plan.starts, "ends_at": plan.ends, "active": True}
@@ -146,17 +150,18 @@ def reserve(session: Session, plan: Plan, exclude_session_id: int | None) -> Non
         return
     try:
         db.session.execute(sa.insert(Reservation), rows)
+        return
     except IntegrityError as error:
         if not is_exclusion_violation(error):
             raise
-        db.session.rollback()
-        conflicts = find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id)
-        # The rival booking is committed by now, so the check normally finds it.
-        raise Conflict(
-            "Another booking took this time a moment ago.",
-            title="Double booking",
-            conflicts=conflicts,
-        ) from None
+    db.session.rollback()
+    raise_for([], find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id))
+    # The rival that held the time is gone again (cancelled or rolled back meanwhile).
+    raise Conflict(
+        "Another booking took this time a moment ago; try again.",
+        title="Double booking",
+        conflicts=[],
+    )
 
 
 def plan_of(session: Session, **changes: Any) -> Plan:

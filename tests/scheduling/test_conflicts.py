@@ -194,13 +194,12 @@ def test_adding_an_outsider(book, client, auth, court_staff):
 
 
 def test_the_database_itself_refuses_overlaps(app, database_url, book):
-    """PostgreSQL's exclusion constraint holds even for a write that skips the service."""
+    """PostgreSQL's exclusion constraint (SQLite's triggers) hold even for a write that
+    skips the service."""
     from datetime import timedelta
 
     from hearings.scheduling.models import Reservation
 
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no exclusion constraints; it serializes writers instead")
     first = book().json
     row = db.session.scalars(
         sa.select(Reservation).where(Reservation.session_id == first["id"])
@@ -216,3 +215,57 @@ def test_the_database_itself_refuses_overlaps(app, database_url, book):
     with pytest.raises(sa.exc.IntegrityError, match="ex_reservations_no_overlap"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_database_guard_allows_what_the_rules_allow(app, book):
+    """Back to back and cancelled reservations pass the guard; reviving an overlapping one
+    does not."""
+
+    from hearings.scheduling.models import Reservation
+
+    first = book().json
+    row = db.session.scalars(
+        sa.select(Reservation).where(Reservation.session_id == first["id"])
+    ).first()
+    hour = row.ends_at - row.starts_at
+    after = Reservation(
+        session_id=first["id"],
+        resource=row.resource,
+        starts_at=row.ends_at,
+        ends_at=row.ends_at + hour,
+    )
+    cancelled = Reservation(
+        session_id=first["id"],
+        resource=row.resource,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        active=False,
+    )
+    db.session.add_all([after, cancelled])
+    db.session.flush()
+    cancelled.active = True
+    with pytest.raises(sa.exc.IntegrityError, match="ex_reservations_no_overlap"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_a_refused_booking_leaves_nothing_behind(book, court_staff, rooms):
+    """The database's guard refuses the overlap after the session's rows are written; the
+    refusal rolls all of them back (no session, message, job or audit entry)."""
+    from hearings.notify.models import OutboxMessage
+
+    assert book(room_ids=[rooms[0].id]).status_code == 201
+
+    def counts():
+        tables = (Session, OutboxMessage, AuditEvent)
+        found = [db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables]
+        jobs = db.session.execute(sa.text("SELECT count(*) FROM apscheduler_jobs")).scalar()
+        db.session.rollback()
+        return [*found, jobs]
+
+    before = counts()
+    again = book(room_ids=[rooms[0].id], title="第二次")
+    assert again.status_code == 409
+    assert again.json["title"] == "Double booking"
+    assert again.json["detail"].startswith("Already booked at that time:")
+    assert counts() == before
