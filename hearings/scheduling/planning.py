@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Room, Staff
@@ -23,7 +24,7 @@ from hearings.scheduling.conflicts import (
     room_resource,
     staff_resource,
 )
-from hearings.scheduling.models import Reservation, Session
+from hearings.scheduling.models import Participant, Reservation, Session, session_rooms
 from hearings.scheduling.schemas import ParticipantIn
 from hearings.timekeeping import utcnow
 
@@ -135,6 +136,38 @@ def raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> N
             title="Double booking",
             conflicts=conflicts,
         )
+
+
+def insert_session(
+    values: dict[str, Any], people: Sequence[rules.PersonDraft], rooms: Sequence[Room]
+) -> Session:
+    """Write a new session, its participants and its rooms (three INSERTs, no flush)
+    and hand back the session with both collections loaded, as a flush would leave it."""
+    session = db.session.scalars(sa.insert(Session).returning(Session), [values]).one()
+    rows = [
+        {
+            "session_id": session.id,
+            "role": p.role,
+            "staff_id": p.staff.id if p.staff else None,
+            "name": None if p.staff else p.name,
+            "email": p.email,
+            "phone": p.phone,
+            "side": p.side,
+            "court_id": p.court_id,
+            "removed_at": None,
+        }
+        for p in people
+    ]
+    # One statement for all of them (NULLs written out, so that every row has the same
+    # columns); ordered by id, as the relationship loads them.
+    insert = sa.insert(Participant).returning(Participant).execution_options(render_nulls=True)
+    participants = sorted(db.session.scalars(insert, rows), key=lambda p: p.id) if rows else []
+    if rooms:
+        links = [{"session_id": session.id, "room_id": room.id} for room in rooms]
+        db.session.execute(sa.insert(session_rooms), links)
+    set_committed_value(session, "participants", participants)
+    set_committed_value(session, "rooms", sorted(rooms, key=lambda r: r.id))
+    return session
 
 
 def reserve(session: Session, plan: Plan, exclude_session_id: int | None) -> None:

@@ -82,38 +82,29 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
     now = utcnow()
     sessions: list[Session] = []
     for plan in plans:
-        session = Session(
-            kind=request.kind,
-            title=request.title,
-            case_number=request.case_number or None,
-            host_court_id=court_id,
-            starts_at=plan.starts,
-            ends_at=plan.ends,
-            status="scheduled",
-            rrule=request.rrule,
-            outside_hours_reason=request.outside_hours_reason,
-            short_notice_reason=request.short_notice_reason,
-            created_by_id=actor.id,
-            created_at=now,
-            updated_at=now,
+        session = planning.insert_session(
+            {
+                "kind": request.kind,
+                "title": request.title,
+                "case_number": request.case_number or None,
+                "host_court_id": court_id,
+                "starts_at": plan.starts,
+                "ends_at": plan.ends,
+                "status": "scheduled",
+                "rrule": request.rrule,
+                "series_id": sessions[0].id if sessions else None,
+                "outside_hours_reason": request.outside_hours_reason,
+                "short_notice_reason": request.short_notice_reason,
+                "sequence": 0,
+                "created_by_id": actor.id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            people,
+            rooms,
         )
-        session.rooms = list(rooms)
-        session.participants = [
-            Participant(
-                role=p.role,
-                staff_id=p.staff.id if p.staff else None,
-                name=None if p.staff else p.name,
-                email=p.email,
-                phone=p.phone,
-                side=p.side,
-                court_id=p.court_id,
-            )
-            for p in people
-        ]
-        db.session.add(session)
-        db.session.flush()
-        if request.rrule:
-            session.series_id = sessions[0].id if sessions else session.id
+        if request.rrule and not sessions:
+            session.series_id = session.id  # the first occurrence names the series
         planning.reserve(session, plan, None)
         audit.record(
             "session.booked",
