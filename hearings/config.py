@@ -88,7 +88,9 @@ class Config:
     #: ``RECORDER_LEASE_SECONDS`` (or whose process on this host is gone) is swept.
     RECORDER_HEARTBEAT_SECONDS: float = 5.0
     RECORDER_LEASE_SECONDS: float = 20.0
-    #: How long ``stop`` waits for another process's recorder to close the last segment.
+    #: How long ``stop`` waits for the recorder (this process's or another's) to close the
+    #: last segment; past it, this process's recorder answers 503 (it carries on closing and
+    #: the repeated stop seals), another process's open segment is salvaged.
     RECORDER_STOP_TIMEOUT: float = 30.0
     #: WebSocket base the recorder joins rooms through; unset derives it from ``SITE_URL``.
     RECORDER_SIGNALING_URL: str | None = None

@@ -77,6 +77,18 @@ class RuleViolation(HearingsError):
     type = "rule-violation"
 
 
+class StillWorking(HearingsError):
+    """The server is still doing what was asked; the client asks again later
+    (``retry_after`` seconds, sent as ``Retry-After``)."""
+
+    status = 503
+    title = "Still working"
+    type = "still-working"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -88,13 +100,18 @@ def problem_response(problem: dict[str, Any]) -> Response:
     response.mimetype = "application/problem+json"
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="hearings"'
+    if "retry_after" in problem:
+        response.headers["Retry-After"] = str(problem["retry_after"])
     return response
 
 
-def _render(problem: dict[str, Any]) -> Response | tuple[str, int]:
+def _render(problem: dict[str, Any]) -> Response | tuple[Any, ...]:
     if _wants_json():
         return problem_response(problem)
-    return render_template("error.html", problem=problem), problem["status"]
+    page = render_template("error.html", problem=problem)
+    if "retry_after" in problem:
+        return page, problem["status"], {"Retry-After": str(problem["retry_after"])}
+    return page, problem["status"]
 
 
 def register_error_handlers(app: Flask) -> None:

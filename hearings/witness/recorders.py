@@ -188,11 +188,12 @@ class Recorders:
         if run.peer is not None:
             await run.peer.pause(paused)
 
-    def stop(self, recording_id: int) -> None:
-        """End the recording cleanly: the last segment is closed and reported on return."""
+    def stop(self, recording_id: int, timeout: float = 60.0) -> None:
+        """End the recording cleanly: the last segment is closed and reported on return
+        (TimeoutError after ``timeout`` seconds: it carries on closing)."""
         run = self.runs.get(recording_id)
         if run is not None:
-            self._call(self._stop(run))
+            self._call(self._stop(run), timeout)
 
     async def _stop(self, run: Run) -> None:
         run.stop.set()

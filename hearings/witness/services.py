@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from hearings.courts.models import Staff
-from hearings.errors import Conflict, NotFound, RuleViolation
+from hearings.errors import Conflict, NotFound, RuleViolation, StillWorking
 from hearings.extensions import db
 from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
 from hearings.scheduling.models import Participant, Session
@@ -269,10 +269,19 @@ def stop_recording(
     rid = recording.id
     recording.stop_requested_at = leases.wall_clock()
     db.session.commit()  # release the database: the recorder reports its last segment
+    timeout = float(current_app.config["RECORDER_STOP_TIMEOUT"])
     if rid in recorders().runs:
-        recorders().stop(rid)
+        try:
+            recorders().stop(rid, timeout)
+        except TimeoutError:
+            # Still closing its last segment: the stop stays requested, so the recorder
+            # finishes on its own and the repeated request seals what it left.
+            raise StillWorking(
+                "The recorder is still closing the last segment; ask again to seal it.",
+                retry_after=30,
+            ) from None
     else:  # a recorder in another process closes its last segment and lets go
-        leases.wait_released(rid, float(current_app.config["RECORDER_STOP_TIMEOUT"]))
+        leases.wait_released(rid, timeout)
     db.session.expire_all()
     recording = load_recording(rid)
     folder = recordings_root() / recording.folder

@@ -271,9 +271,10 @@ def resume(recording_id: int):
 
 @api.post("/recordings/<int:recording_id>/stop")
 @caller_required
-@spec.validate(json=StopIn, resp=Response(**CHANGE))
+@spec.validate(json=StopIn, resp=Response(**CHANGE, HTTP_503=Problem))
 def stop(recording_id: int, json: StopIn):
-    """Stop and seal the recording: last segment closed, manifest signed."""
+    """Stop and seal the recording: last segment closed, manifest signed (503 with
+    Retry-After while the recorder is still closing it: ask again)."""
     recording = services.load_recording(recording_id)
     recording = services.stop_recording(g.staff, recording, _session_of(recording), json.reason)
     db.session.commit()

@@ -263,3 +263,29 @@ def test_a_killed_recorder_rejoins_and_the_finished_segments_verify(
     folder = next(recordings_root().glob(f"session-{sealed['session_id']}/*"))
     partial = sealed["segments"][killed - 1]
     assert sum(decode(folder / partial["file"], partial["streams"]).values()) > 0
+
+
+def test_a_stop_that_outlasts_its_wait_answers_503_and_the_next_one_seals(
+    media_app, live_server, now_session, auth, court_staff
+):
+    """The recorder may take longer than RECORDER_STOP_TIMEOUT to close its last segment: the
+    clerk is told to ask again (503, nothing lost), and asking again seals the recording."""
+
+    async def scenario(call, s, peers):
+        status, started = await call("POST", f"/sessions/{s['id']}/recordings", {})
+        assert status == 201, started
+        rid = started["id"]
+        assert await wait_segment(media_app, rid, 1)
+        media_app.config["RECORDER_STOP_TIMEOUT"] = 0.0001  # no recorder closes that fast
+        status, busy = await call("POST", f"/recordings/{rid}/stop", {"reason": "演练 drill"})
+        media_app.config["RECORDER_STOP_TIMEOUT"] = 30.0
+        assert status == 503, busy
+        assert busy["type"].endswith("/still-working") and busy["retry_after"] == 30
+        _, meanwhile = await call("GET", f"/recordings/{rid}")
+        assert meanwhile["status"] == "recording"  # not sealed, nothing salvaged in between
+        return await stop_and_verify(call, rid)
+
+    sealed, verified = witnessing(media_app, live_server, now_session, auth, court_staff, scenario)
+    assert sealed["status"] == "sealed"
+    assert verified == {"ok": True, "faults": [], "sealed": True}
+    assert [s["status"] for s in sealed["segments"]] == ["closed"] * len(sealed["segments"])
