@@ -121,7 +121,12 @@ class Bus:
 
     def peer(self, session_id: int, peer_id: str) -> PeerInfo | None:
         """One peer of the room, if present."""
-        return next((p for p in self.peers(session_id) if p.peer_id == peer_id), None)
+        return self.peers_by_id(session_id, [peer_id])[0]
+
+    def peers_by_id(self, session_id: int, peer_ids: list[str]) -> list[PeerInfo | None]:
+        """Some peers of the room, in the order asked (None for one not present)."""
+        room = {p.peer_id: p for p in self.peers(session_id)}
+        return [room.get(peer_id) for peer_id in peer_ids]
 
     def remember_admitted(self, session_id: int, participant_id: int, admitted: bool) -> None:
         """Remember (or forget) that a participant was let in, so a dropped one comes back in."""
@@ -173,6 +178,11 @@ class LocalBus(Bus):
     def peers(self, session_id: int) -> list[PeerInfo]:
         with self._lock:
             return list(self._rooms.get(session_id, {}).values())
+
+    def peers_by_id(self, session_id: int, peer_ids: list[str]) -> list[PeerInfo | None]:
+        with self._lock:
+            room = self._rooms.get(session_id, {})
+            return [room.get(peer_id) for peer_id in peer_ids]
 
     def publish(self, session_id: int, envelope: dict[str, Any]) -> None:
         if self._owner is not None:
@@ -382,6 +392,12 @@ class RedisBus(Bus):
         with self._redis_answers():
             values = self._redis.hvals(self._key(session_id))
         return [PeerInfo(**json.loads(v)) for v in values]
+
+    def peers_by_id(self, session_id: int, peer_ids: list[str]) -> list[PeerInfo | None]:
+        # One HMGET: a relayed frame reads its sender and its addressee in one round trip.
+        with self._redis_answers():
+            values = self._redis.hmget(self._key(session_id), peer_ids)
+        return [None if v is None else PeerInfo(**json.loads(v)) for v in values]
 
     def publish(self, session_id: int, envelope: dict[str, Any]) -> None:
         with self._redis_answers():

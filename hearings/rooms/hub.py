@@ -299,12 +299,16 @@ class Hub:
 
     def handle(self, conn: Connection, message: dict[str, Any], kind: str) -> None:
         """Act on one frame from a peer."""
-        me = self.bus.peer(conn.info.session_id, conn.info.peer_id)
+        kind_of = message.get("type")
+        to = message.get("to") if kind_of in RELAYED else None
+        # The sender as the roster has it now (and a relay's addressee, in the same read).
+        me, target = self.bus.peers_by_id(
+            conn.info.session_id, [conn.info.peer_id, to if isinstance(to, str) else ""]
+        )
         if me is None:
             raise ProtocolError("not in the room")
-        kind_of = message.get("type")
         if kind_of in RELAYED:
-            self._relay(me, message)
+            self._relay(me, target, message)
         elif kind_of == "leave":
             self._remember(me, False)  # leaving on purpose: coming back means asking again
             conn.departure = "left"
@@ -335,11 +339,9 @@ class Hub:
             raise ProtocolError("no such peer in this room")
         return target
 
-    def _relay(self, me: PeerInfo, message: dict[str, Any]) -> None:
+    def _relay(self, me: PeerInfo, target: PeerInfo | None, message: dict[str, Any]) -> None:
         if me.state != "admitted":
             raise ProtocolError("wait until you are admitted")
-        to = message.get("to")
-        target = self.bus.peer(me.session_id, to) if isinstance(to, str) else None
         if target is None or target.state != "admitted" or target.subroom != me.subroom:
             raise ProtocolError("no such peer here")
         if message["type"] in ("offer", "answer"):
