@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from datetime import datetime, time
 from pathlib import Path
@@ -45,6 +46,17 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
     """Run the service (embedded SQLite by default; migrations applied at start)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    if not os.environ.get("HEARINGS_SITE_URL"):
+        # Join links, invites and the WebSocket origin check name the address served here.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        app.config["SITE_URL"] = f"http://{shown}:{port}"
+        if shown != host:
+            click.echo(
+                f"Links name {app.config['SITE_URL']}; set HEARINGS_SITE_URL to the address "
+                "others reach this machine at.",
+                err=True,
+            )
+    site = app.config["SITE_URL"].rstrip("/")
     prepare_database()
     if demo:
         from hearings.demo import seed_demo
@@ -52,11 +64,11 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
         password = app.config["DEMO_PASSWORD"]
         if seed_demo(password):
             click.echo("Demo data seeded: both courts, their staff, rooms and a week of sessions.")
-        click.echo(f"Sign in at http://{host}:{port}/login")
+        click.echo(f"Sign in at {site}/login")
         click.echo("  users: luoyang-judge1 … luoyang-judge3, luoyang-clerk1, luoyang-mediator1,")
         click.echo("         luoyang-liaison1, luoyang-admin1, and the same for luohe-…")
         click.echo(f"  password: {password!r} (HEARINGS_DEMO_PASSWORD)")
-        click.echo(f"API: http://{host}:{port}/api/v1/openapi.json")
+        click.echo(f"API: {site}/api/v1/openapi.json")
     # Release this command's connection: on SQLite an open transaction holds the write lock.
     db.session.remove()
     from hearings.notify.reminders import start_scheduler, stop_scheduler

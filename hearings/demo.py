@@ -44,7 +44,7 @@ def seed_staff_and_rooms(password: str) -> None:
     password_hash = hash_password(password)
     for court_id, people in STAFF.items():
         counts: dict[str, int] = {}
-        for role, name, department in people:
+        for index, (role, name, department) in enumerate(people, start=1):
             counts[role] = counts.get(role, 0) + 1
             username = f"{court_id}-{role}{counts[role]}"
             db.session.add(
@@ -55,7 +55,7 @@ def seed_staff_and_rooms(password: str) -> None:
                     name=name,
                     role=role,
                     department=department,
-                    phone=f"{PHONE_PREFIX[court_id]}{len(username):02d}{counts[role]:04d}",
+                    phone=f"{PHONE_PREFIX[court_id]}312{index:04d}",  # a line each
                     email=f"{username}@{court_id}.court.example",
                 )
             )
@@ -119,7 +119,7 @@ def seed_sessions() -> int:
         bookings.append(
             {
                 "kind": "witness",
-                "title": "委托代理视频见证",
+                "title": "房屋买卖合同纠纷授权委托",
                 "case_number": f"({year})豫11民初{301 + n}号",
                 "host_court": "luohe",
                 "starts_at": _at(day, 10, 30),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -54,6 +55,7 @@ def test_serve_demo_runs_the_service(tmp_path: Path):
         "HEARINGS_DEMO_PASSWORD": "demo-password",
     }
     env.pop("HEARINGS_DATABASE_URL", None)
+    env.pop("HEARINGS_SITE_URL", None)
     hearings = Path(sys.executable).with_name("hearings")
     process = subprocess.Popen(
         [str(hearings), "serve", "--demo", "--port", str(port)],
@@ -81,8 +83,25 @@ def test_serve_demo_runs_the_service(tmp_path: Path):
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as r:
-            assert b"access_token" in r.read()
+            token = json.loads(r.read())["access_token"]
         assert (tmp_path / "hearings.sqlite3").exists()
+        # Join links name the port served (no HEARINGS_SITE_URL given), not a default one.
+        auth = {"Authorization": f"Bearer {token}"}
+        listed = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/sessions?court=luohe&status=scheduled", headers=auth
+        )
+        with urllib.request.urlopen(listed, timeout=10) as r:
+            session = json.loads(r.read())["items"][0]
+        issue = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/sessions/{session['id']}/links",
+            data=b"{}",
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(issue, timeout=10) as r:
+            links = json.loads(r.read())["items"]
+        assert links and all(
+            link["url"].startswith(f"http://127.0.0.1:{port}/join/") for link in links
+        ), links
     finally:
         process.terminate()
         code = process.wait(timeout=10)

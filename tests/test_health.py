@@ -11,6 +11,12 @@ def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok"}
 
 
+def test_favicon_is_no_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204
+    assert "max-age" in response.headers["Cache-Control"]
+
+
 def test_ready_without_redis(client):
     response = client.get("/readyz")
     assert response.status_code == 200
