@@ -303,8 +303,25 @@ def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
     if session.status not in PROGRESS or PROGRESS[status] <= PROGRESS[session.status]:
         return False
     before = session.status
+    now = utcnow()
     session.status = status
-    session.updated_at = utcnow()
-    audit.record("session.status", actor, session, before=before, after=status)
+    session.updated_at = now
+    detail: dict[str, Any] = {"before": before, "after": status}
+    if status == "completed" and now < session.ends_at:
+        release_unused_time(session, now)
+        detail["released_from"] = isoformat(max(now, session.starts_at))
+    audit.record("session.status", actor, session, **detail)
     signals.session_progressed.send(session, before=before, after=status)
     return True
+
+
+def release_unused_time(session: Session, now: datetime) -> None:
+    """A session ended early frees its staff and rooms for the rest of the booked time (all
+    of it if it ended before it began); the booked times stay on the session as planned."""
+    held = sa.update(Reservation).where(
+        Reservation.session_id == session.id, Reservation.active.is_(True)
+    )
+    if now <= session.starts_at:
+        db.session.execute(held.values(active=False))
+    else:
+        db.session.execute(held.where(Reservation.ends_at > now).values(ends_at=now))

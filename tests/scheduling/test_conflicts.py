@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from hearings.extensions import db
 from hearings.scheduling.models import AuditEvent, Session
+from hearings.timekeeping import local
 
 
 @pytest.fixture
@@ -269,3 +270,44 @@ def test_a_refused_booking_leaves_nothing_behind(book, court_staff, rooms):
     assert again.json["title"] == "Double booking"
     assert again.json["detail"].startswith("Already booked at that time:")
     assert counts() == before
+
+
+def test_ending_early_frees_the_rest_of_the_booked_time(app, book, client, auth, court_staff):
+    """The mediator ends at 09:20 a mediation booked until 10:00: from 09:20 the mediator is
+    free again; a session ended before it began frees all of it."""
+    from hearings.scheduling.services import advance_status
+
+    first = book("mediation").json
+    ended_before = book("mediation", starts_at="2026-09-10T15:30", ends_at="2026-09-10T16:30")
+    app.config["NOW"] = "2026-09-10T09:20:00+08:00"
+    for sid in (first["id"], ended_before.json["id"]):
+        assert advance_status(db.session.get(Session, sid), "completed", None)
+    db.session.commit()
+
+    again = dict(starts_at="2026-09-10T09:20", ends_at="2026-09-10T10:00")
+    assert book("mediation", **again).status_code == 201
+    assert (
+        book("mediation", starts_at="2026-09-10T15:30", ends_at="2026-09-10T16:30").status_code
+        == 201
+    )
+    # The time it was used stays taken, and the session keeps its booked times.
+    from hearings.scheduling.models import Reservation
+
+    held = db.session.scalars(
+        sa.select(Reservation).where(
+            Reservation.session_id.in_([first["id"], ended_before.json["id"]])
+        )
+    ).all()
+    spans = sorted((r.session_id, r.active, local(r.starts_at), local(r.ends_at)) for r in held)
+    assert [(a, s.strftime("%H:%M"), e.strftime("%H:%M")) for _, a, s, e in spans] == [
+        (True, "09:00", "09:20"),
+        (False, "15:30", "16:30"),
+    ]
+    read = client.get(f"/api/v1/sessions/{first['id']}", headers=auth(court_staff["luoyang-admin"]))
+    assert read.json["ends_at"] == "2026-09-10T10:00:00+08:00"
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.session_id == first["id"], AuditEvent.action == "session.status"
+        )
+    ).all()
+    assert events[-1].detail["released_from"] == "2026-09-10T09:20:00+08:00"
