@@ -46,6 +46,13 @@ def _no_compression() -> None:
         request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 
+def admitted_participants(session_id: int) -> set[int]:
+    """The participants in the session's room now, let in (on any process); raises
+    ``BusUnavailable`` if the room bus can't be asked."""
+    peers = current_app.extensions["hearings.hub"].bus.peers(session_id)
+    return {p.participant_id for p in peers if p.state == "admitted" and p.participant_id}
+
+
 def shutdown_rooms(app: Flask) -> int:
     """Before this process stops: tell its rooms' peers to reconnect (close code 1012)."""
     return int(app.extensions["hearings.hub"].shutdown())

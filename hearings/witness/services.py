@@ -12,6 +12,8 @@ from flask import Flask, current_app
 from hearings.courts.models import Staff
 from hearings.errors import Conflict, NotFound, RuleViolation, StillWorking
 from hearings.extensions import db
+from hearings.rooms import admitted_participants
+from hearings.rooms.bus import BusUnavailable
 from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import utcnow
@@ -75,6 +77,8 @@ def record_identity_check(
     participant = next((p for p in session.active_participants if p.id == participant_id), None)
     if participant is None:
         raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+    if participant.role in WITNESSED_ROLES:  # checked against the face on camera
+        require_present(session, ("核验其身份", "have their identity checked"), (participant.role,))
     try:
         number = normalize_id_number(id_number)
     except IdentityError as error:
@@ -115,6 +119,38 @@ def principal_check(session: Session) -> IdentityCheck | None:
     )
 
 
+#: Who must be in the room, let in, while the witnessing is recorded: the person who gives
+#: the power and the one who takes it on.
+WITNESSED_ROLES = {"principal": ("委托人", "principal"), "agent": ("受托人", "agent")}
+
+
+def require_present(
+    session: Session, doing: tuple[str, str], roles: Any = WITNESSED_ROLES
+) -> list[int]:
+    """The ids of the principal and agent (``roles``), each in the room and let in now, or
+    409 naming who is missing: a witnessing is of people seen and heard, not of a list."""
+    try:
+        here = admitted_participants(session.id)
+    except BusUnavailable:
+        raise StillWorking(
+            "暂时无法确认谁在视频室中，请稍后再试。 · Who is in the room can't be told just "
+            "now; try again shortly.",
+            retry_after=5,
+        ) from None
+    wanted = [p for p in session.active_participants if p.role in roles]
+    missing = [p for p in wanted if p.id not in here]
+    if missing:
+        zh = "、".join(f"{WITNESSED_ROLES[p.role][0]}{p.display_name}" for p in missing)
+        en = ", ".join(f"the {WITNESSED_ROLES[p.role][1]} {p.display_name}" for p in missing)
+        raise Conflict(
+            f"{zh}不在视频室中（或尚未准许入会），不能{doing[0]}。 · {en} must be in the room "
+            f"(let in) to {doing[1]}.",
+            title="Not in the room",
+            missing=[{"participant_id": p.id, "role": p.role} for p in missing],
+        )
+    return [p.id for p in wanted]
+
+
 def active_recording(session_id: int) -> Recording | None:
     """The session's recording in progress (recording, paused or interrupted)."""
     return db.session.scalar(
@@ -137,6 +173,7 @@ def start_recording(actor: Staff, session: Session, powers: list[str]) -> Record
         granted = script.check_powers(powers)
     except script.ScriptError as error:
         raise RuleViolation(f"powers: {error}", field="powers") from None
+    present = require_present(session, ("开始录制", "start recording"))
     now = utcnow()
     recording = Recording(
         session_id=session.id, status="recording", powers=granted, started_by_id=actor.id,
@@ -145,7 +182,7 @@ def start_recording(actor: Staff, session: Session, powers: list[str]) -> Record
     )  # fmt: skip
     db.session.add(recording)
     db.session.flush()
-    custody.append(recording, "started", actor.id, powers=granted,
+    custody.append(recording, "started", actor.id, powers=granted, present=present,
                    identity_check_id=check.id, masked_id_number=check.masked_id_number)  # fmt: skip
     return recording
 
@@ -203,6 +240,7 @@ def mark_step(
         script.advance(recording.powers, done_steps(recording), step, power)
     except script.ScriptError as error:
         raise Conflict(str(error), step=step) from None
+    present = require_present(session, ("记录此步骤", "mark this step"))
     now = utcnow()
     position = recorders().position(recording.id) or _position_on_record(recording, now)
     n, offset, elapsed = position
@@ -213,7 +251,7 @@ def mark_step(
     )  # fmt: skip
     db.session.add(mark)
     recording.marks.append(mark)
-    custody.append(recording, "marked", actor.id, step=step, power=power,
+    custody.append(recording, "marked", actor.id, step=step, power=power, present=present,
                    elapsed_seconds=mark.elapsed_seconds, segment_n=n)  # fmt: skip
     return mark
 

@@ -1,7 +1,7 @@
 """Witnessing from the room in real Chromium: the clerk (the officer) checks the principal's
-identity, starts the server's recorder, confirms every step in order, pauses with a reason,
-resumes and seals, while the principal, on a phone, is in the call and sees the recording
-indicator follow along, and never any of the controls."""
+identity, starts the server's recorder once the agent is in the room too, confirms every step
+in order, pauses with a reason, resumes and seals, while the principal, on a phone, is in the
+call and sees the recording indicator follow along, and never any of the controls."""
 
 from __future__ import annotations
 
@@ -46,15 +46,16 @@ def indicator_is(page, state: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_clerk_witnesses_to_sealed_with_the_principal_in_the_room(
+def test_clerk_witnesses_to_sealed_with_principal_and_agent_in_the_room(
     browser, live_server, recording_app, now_session, court_staff, auth, client, artifacts, lang
 ):
     base = f"http://{live_server}"
     session = now_session("witness")
     clerk_ctx = browser.new_context(locale="zh-CN")
     principal_ctx = browser.new_context(locale="zh-CN", **PHONE)
+    agent_ctx = browser.new_context(locale="zh-CN")
     try:
-        for ctx in (clerk_ctx, principal_ctx):
+        for ctx in (clerk_ctx, principal_ctx, agent_ctx):
             ctx.add_cookies([{"name": "lang", "value": lang, "url": base}])
         clerk = clerk_ctx.new_page()
         sign_in(clerk, base, court_staff["luoyang-clerk1"].username)
@@ -86,10 +87,21 @@ def test_clerk_witnesses_to_sealed_with_the_principal_in_the_room(
         assert "4103**********" in clerk.inner_text("#w-identity-done")
         assert valid_id() not in clerk.content()
 
-        # Recording on, with two special authorities: everyone sees the indicator.
+        # Recording on, with two special authorities: not before the agent is in the room
+        # too; then everyone sees the indicator.
         clerk.check("input[name=w-grant][value=special]")
         clerk.check("input[name=w-power][value=settle]")
         clerk.check("input[name=w-power][value=appeal]")
+        clerk.click("#w-start")
+        clerk.wait_for_selector("#w-error:visible")
+        assert "钱律师" in clerk.inner_text("#w-error")
+        agent = agent_ctx.new_page()
+        agent.goto(f"{base}/join/{session['tokens']['agent']}")
+        agent.check("#consent")
+        agent.click("#join")
+        clerk.wait_for_selector("#waiting li button")
+        clerk.click("#waiting li button")
+        agent.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
         clerk.click("#w-start")
         indicator_is(principal, "on")
         indicator_is(clerk, "on")
@@ -139,7 +151,7 @@ def test_clerk_witnesses_to_sealed_with_the_principal_in_the_room(
         # The call goes on after the seal.
         principal.wait_for_function(REMOTE_VIDEO_PLAYS)
     finally:
-        for ctx in (clerk_ctx, principal_ctx):
+        for ctx in (clerk_ctx, principal_ctx, agent_ctx):
             ctx.close()
 
     # The sealed recording holds what happened, and verifies.

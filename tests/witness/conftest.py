@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hearings.rooms.bus import PeerInfo
 from hearings.witness.identity import check_character
 from tests.rooms.conftest import join, live_server, now_session, open_ws  # noqa: F401
 
@@ -33,9 +34,25 @@ def witness(app, now_session, client, auth, court_staff) -> dict[str, Any]:  # n
     def call(method: str, path: str, as_=None, **kwargs: Any):
         return client.open(f"/api/v1{path}", method=method, headers=auth(as_ or officer), **kwargs)
 
+    bus = app.extensions["hearings.hub"].bus
+
+    def enter(role: str) -> None:
+        """Put the principal or agent in the room, let in, as the hub does when they join
+        and are admitted (the tests of presence itself join real peers)."""
+        person = by_role[role]
+        bus.add(PeerInfo(peer_id=f"test-{role}", session_id=session["id"], can=[],
+                         participant_id=person["id"], name=person["name"], role=role,
+                         state="admitted"))  # fmt: skip
+
+    def leave(role: str) -> None:
+        bus.remove(session["id"], f"test-{role}")
+
+    for role in ("principal", "agent"):
+        enter(role)
     return {
         "session": session, "id": session["id"], "officer": officer, "call": call,
         "principal": by_role["principal"], "agent": by_role["agent"],
+        "enter": enter, "leave": leave,
     }  # fmt: skip
 
 

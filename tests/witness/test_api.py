@@ -129,3 +129,62 @@ def test_errors_are_problem_details(witness):
         "POST", f"/sessions/{witness['id']}/recordings", data="{", content_type="application/json"
     )
     assert malformed.status_code == 400
+
+
+def test_the_principal_and_the_agent_must_be_in_the_room(witness, recording):
+    """No identity check, recording or step of a witnessing without the people witnessed in
+    the room (let in); who was there goes into the chain of custody."""
+    call, principal, agent = witness["call"], witness["principal"], witness["agent"]
+    witness["leave"]("principal")
+    check = call("POST", f"/sessions/{witness['id']}/identity-checks", json={
+        "participant_id": principal["id"], "name": "赵六", "id_number": valid_id(),
+        "method": "visual",
+    })  # fmt: skip
+    assert check.status_code == 409
+    assert check.json["missing"] == [{"participant_id": principal["id"], "role": "principal"}]
+    assert "委托人赵六不在视频室中" in check.json["detail"]
+    witness["enter"]("principal")
+
+    witness["leave"]("agent")
+    with pytest.raises(AssertionError, match="受托人钱律师不在视频室中"):
+        recording()
+    witness["enter"]("agent")
+    rid = recording()["id"]
+
+    witness["leave"]("principal")
+    step = call("POST", f"/recordings/{rid}/steps", json={"step": "undertaking"})
+    assert step.status_code == 409
+    assert step.json["missing"] == [{"participant_id": principal["id"], "role": "principal"}]
+    witness["enter"]("principal")
+    assert call("POST", f"/recordings/{rid}/steps", json={"step": "undertaking"}).status_code == 201
+
+    custody = call("GET", f"/recordings/{rid}").json["custody"]
+    both = sorted([principal["id"], agent["id"]])
+    assert [sorted(e["detail"]["present"]) for e in custody if "present" in e["detail"]] == [
+        both,
+        both,
+    ]  # started, marked
+
+
+def test_presence_is_who_the_room_has_let_in(witness, join, recording):
+    """With real peers: waiting in the lobby is not being there; being let in is; leaving
+    ends it."""
+    call, tokens = witness["call"], witness["session"]["tokens"]
+    for role in ("principal", "agent"):
+        witness["leave"](role)
+    clerk = join(witness["id"], tokens["clerk"])
+    principal = join(witness["id"], tokens["principal"])
+    agent = join(witness["id"], tokens["agent"])
+    for _ in range(2):
+        clerk.expect("waiting")
+    with pytest.raises(AssertionError, match="不在视频室中"):
+        recording()  # both still in the lobby
+    for peer in (principal, agent):
+        clerk.send({"type": "admit", "peer_id": peer.peer_id})
+        peer.expect("admitted")
+    rid = recording()["id"]
+    agent.send({"type": "leave"})
+    assert clerk.expect("peer-left")["peer_id"] == agent.peer_id
+    step = call("POST", f"/recordings/{rid}/steps", json={"step": "undertaking"})
+    assert step.status_code == 409
+    assert [m["role"] for m in step.json["missing"]] == ["agent"]
