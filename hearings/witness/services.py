@@ -329,6 +329,9 @@ def stop_recording(
     recording.status, recording.stopped_at, recording.stop_reason = "sealed", utcnow(), reason
     custody.append(recording, "stopped", actor.id, reason=reason, script_complete=complete)
     seal(recording, session, actor, folder)
+    # Sealed for everyone before the room hears of it: a panel that looks when it hears
+    # "stopped" must find the seal, not the recording still running.
+    db.session.commit()
     announce(recording.session_id, "stopped", recording_id=rid)
     return recording
 
