@@ -69,7 +69,9 @@ def test_booking_form_finds_slots_and_books(signed_in, court_staff):
     booked = signed_in.post("/sessions/new", data={**form, "action": "book", "slot": slots[1]})
     assert booked.status_code == 302
     page = signed_in.get(booked.headers["Location"])
-    assert "物业纠纷调解" in page.text and "2026-09-02" in page.text and "08:15" in page.text
+    # One suggestion per morning and afternoon: the second is the afternoon's first.
+    assert slots[1] == "2026-09-02T15:00:00+08:00"
+    assert "物业纠纷调解" in page.text and "2026-09-02" in page.text and "15:00" in page.text
     assert "王五" in page.text
 
 
