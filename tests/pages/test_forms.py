@@ -7,8 +7,10 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
 from hearings.extensions import db
+from hearings.rooms.models import JoinLink
 from hearings.scheduling import audit
 from hearings.scheduling.models import Session
 from hearings.scheduling.services import advance_status
@@ -151,3 +153,41 @@ def test_history_reads_as_words_each_event_once(signed_in, book, court_staff):
     history = signed_in.get(f"/sessions/{booked['id']}").text
     history = history[history.index('id="history"') :]
     assert "Booked" in history and history.count("Status: ") == 2
+
+
+def test_links_page_opens_by_get_and_a_refresh_issues_nothing(signed_in, book):
+    booked = book("hearing").json
+    session_id = booked["id"]
+    overview = signed_in.get(f"/sessions/{session_id}/links")
+    assert overview.status_code == 200 and "/join/ey" not in overview.text
+    assert overview.text.count("没有有效链接") == 3 and overview.text.count('class="issue"') == 3
+    # The session page's button carries what it has seen, as a browser sends it.
+    panel = signed_in.get(f"/sessions/{session_id}").text
+    seen = re.search(r'name="links_seen" value="(\d+)"', panel).group(1)
+    issued = signed_in.post(f"/sessions/{session_id}/links", data={"links_seen": seen})
+    assert issued.status_code == 200 and issued.text.count("/join/ey") == 3
+    assert "history.replaceState" in issued.text
+    count = db.session.scalar(sa.select(sa.func.count(JoinLink.id)))
+    # Sent again (the browser's refresh of the POST): nothing issued, the overview instead.
+    again = signed_in.post(f"/sessions/{session_id}/links", data={"links_seen": seen})
+    assert again.status_code == 302
+    assert again.headers["Location"] == f"/sessions/{session_id}/links"
+    assert db.session.scalar(sa.select(sa.func.count(JoinLink.id))) == count
+    overview = signed_in.get(again.headers["Location"])
+    assert "页面已过期" in overview.text and "/join/ey" not in overview.text
+    assert overview.text.count("有效期至") == 3 and overview.text.count('class="reissue"') == 3
+    # Re-issuing one from the overview works once; its refresh does not issue again.
+    party = next(p for p in booked["participants"] if p["role"] == "party")
+    seen = re.search(r'name="links_seen" value="(\d+)"', overview.text).group(1)
+    path = f"/sessions/{session_id}/participants/{party['id']}/link"
+    reissued = signed_in.post(path, data={"links_seen": seen})
+    assert reissued.status_code == 200 and reissued.text.count("/join/ey") == 1
+    assert signed_in.post(path, data={"links_seen": seen}).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(JoinLink.id))) == count + 1
+
+
+def test_links_page_speaks_the_pages_language(signed_in, book):
+    booked = book("hearing").json
+    signed_in.get("/lang/en")
+    overview = signed_in.get(f"/sessions/{booked['id']}/links")
+    assert overview.status_code == 200 and "No working link" in overview.text
