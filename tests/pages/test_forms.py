@@ -191,3 +191,11 @@ def test_links_page_speaks_the_pages_language(signed_in, book):
     signed_in.get("/lang/en")
     overview = signed_in.get(f"/sessions/{booked['id']}/links")
     assert overview.status_code == 200 and "No working link" in overview.text
+
+
+def test_links_page_is_refused_to_another_courts_staff(client, book, court_staff):
+    booked = book("hearing").json
+    outsider = court_staff["luohe-judge2"]
+    client.post("/login", data={"username": outsider.username, "password": "secret-password"})
+    page = client.get(f"/sessions/{booked['id']}/links")
+    assert page.status_code == 403 and "text/html" in page.content_type
