@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from flask import Flask, current_app, has_request_context, request
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
+from hearings.i18n import weekday_name
 from hearings.timekeeping import isoformat, local
 from hearings.tokens import KeyRing
 
@@ -151,6 +153,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):  # type: ignore[no-untyped-def]
         return local(value).strftime(fmt)
+
+    @app.template_filter("weekday")
+    def _weekday(value: datetime) -> str:
+        return weekday_name(local(value).date())
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ Templates write ``{{ _(…Chinese text…) }}``; ``hearings/translations/en.po``
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,15 @@ def gettext(text: str, **values: Any) -> str:
     """Translate a page text into the visitor's language; ``%(name)s`` placeholders filled."""
     translated = catalogue(current_language()).get(text, text)
     return translated % values if values else translated
+
+
+#: Monday first, as ``date.weekday()`` counts.
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def weekday_name(day: date) -> str:
+    """The day's weekday in the visitor's language (周一 …; Mon … in English)."""
+    return gettext(WEEKDAYS[day.weekday()])
 
 
 @bp.get("/lang/<code>")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -27,15 +29,48 @@ def session_panel(session: Session, staff: Staff) -> Markup:
             session=session,
             attendance=services.attendance(staff, session),
             takes_part=any(p.staff_id == staff.id for p in session.active_participants),
+            links_seen=services.latest_link_id(session.id),
         )
     )
+
+
+def _links_page(session: Session, issued: list[dict[str, Any]], **extra: Any) -> str:
+    for link in issued:
+        link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=3))
+    return render_template(
+        "rooms_links.html",
+        session=session,
+        links=issued,
+        people=services.link_states(current_user, session),
+        links_seen=services.latest_link_id(session.id),
+        **extra,
+    )
+
+
+def _sent_again(session_id: int) -> bool:
+    """Whether the form was sent from a page older than the session's newest link (a refresh
+    or a second tab): then nothing is issued again."""
+    seen = request.form.get("links_seen", "")
+    return seen.isdigit() and int(seen) != services.latest_link_id(session_id)
+
+
+@staff_pages.get("/sessions/<int:session_id>/links")
+@login_required
+def links_overview(session_id: int) -> str:
+    """Who has a join link that still works, with buttons to issue or re-issue."""
+    session = load_session(session_id)
+    return _links_page(session, [])
 
 
 @staff_pages.post("/sessions/<int:session_id>/links")
 @login_required
 def links_page(session_id: int) -> str | Response:
-    """Issue each participant's personal link: copy it or show its QR code."""
+    """Issue each participant's personal link: copy it or show its QR code (shown this once:
+    the page turns into the overview if it is reloaded)."""
     session = load_session(session_id)
+    if _sent_again(session_id):
+        flash(_("页面已过期：此后已有链接签发，本次未再签发。"), "ok")
+        return redirect(url_for("room_pages.links_overview", session_id=session_id))
     try:
         links = services.issue_links(current_user, session)
         db.session.commit()
@@ -43,9 +78,7 @@ def links_page(session_id: int) -> str | Response:
         db.session.rollback()
         flash(error.detail)
         return redirect(url_for("scheduling.session_page", session_id=session_id))
-    for link in links:
-        link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=3))
-    return render_template("rooms_links.html", session=session, links=links)
+    return _links_page(session, links)
 
 
 @staff_pages.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
@@ -53,6 +86,9 @@ def links_page(session_id: int) -> str | Response:
 def reissue_link(session_id: int, participant_id: int) -> str | Response:
     """Replace one person's link (old ones stop working; they are sent the new one)."""
     session = load_session(session_id)
+    if _sent_again(session_id):
+        flash(_("页面已过期：此后已有链接签发，本次未再签发。"), "ok")
+        return redirect(url_for("room_pages.links_overview", session_id=session_id))
     try:
         link = services.reissue_link(current_user, session, participant_id)
         db.session.commit()
@@ -61,9 +97,8 @@ def reissue_link(session_id: int, participant_id: int) -> str | Response:
         flash(error.detail)
         return redirect(url_for("scheduling.session_page", session_id=session_id))
     services.close_replaced(session_id, participant_id)
-    link["qr"] = Markup(segno.make(link["url"], error="m").svg_inline(scale=3))
     flash(_("已重新签发链接：旧链接已失效，新链接已通过邮件发送。"), "ok")
-    return render_template("rooms_links.html", session=session, links=[link], reissued=True)
+    return _links_page(session, [link], reissued=True)
 
 
 @staff_pages.post("/sessions/<int:session_id>/enter")

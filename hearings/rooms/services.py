@@ -11,7 +11,7 @@ from hearings.courts.models import Staff
 from hearings.errors import Conflict, NotFound
 from hearings.extensions import db
 from hearings.rooms.bus import PeerInfo
-from hearings.rooms.models import AttendanceEvent
+from hearings.rooms.models import AttendanceEvent, JoinLink
 from hearings.rooms.tokens import RECORDER_ROLE, issue_room_token, join_url, revoke_links
 from hearings.scheduling import audit, signals
 from hearings.scheduling.access import require_session_access
@@ -39,6 +39,42 @@ def issue_links(actor: Staff, session: Session) -> list[dict[str, Any]]:
             }
         )
     return links
+
+
+def link_states(actor: Staff, session: Session) -> list[dict[str, Any]]:
+    """Each active participant and until when their latest working join link is valid (None:
+    no link that still works). The links' tokens are not kept, so they can't be shown again."""
+    require_session_access(actor, session, "see the join links of")
+    now = utcnow()
+    live = dict(
+        db.session.execute(
+            sa.select(JoinLink.participant_id, sa.func.max(JoinLink.expires_at))
+            .where(
+                JoinLink.session_id == session.id,
+                JoinLink.revoked_at.is_(None),
+                JoinLink.expires_at > now,
+            )
+            .group_by(JoinLink.participant_id)
+        ).all()
+    )
+    return [
+        {
+            "participant_id": p.id,
+            "name": p.display_name,
+            "role": p.role,
+            "live_until": isoformat(live[p.id]) if p.id in live else None,
+        }
+        for p in session.active_participants
+    ]
+
+
+def latest_link_id(session_id: int) -> int:
+    """The newest join link of the session (0 for none): a page remembers it, so that sending
+    its form again (a refresh) after links were issued issues none."""
+    newest = db.session.scalar(
+        sa.select(sa.func.max(JoinLink.id)).where(JoinLink.session_id == session_id)
+    )
+    return int(newest or 0)
 
 
 def reissue_link(actor: Staff, session: Session, participant_id: int) -> dict[str, Any]:

@@ -28,8 +28,11 @@ def free_slots(
     start: datetime,
     end: datetime,
     limit: int,
+    one_per_period: bool = False,
 ) -> list[Period]:
-    """Slots of ``duration`` on the grid inside every court's hours and outside ``busy``."""
+    """Slots of ``duration`` on the grid inside every court's hours and outside ``busy``;
+    with ``one_per_period``, only the earliest of each opening (a morning, an afternoon), so
+    that a few suggestions reach over several days."""
     blocked = merge(busy)
     slots: list[Period] = []
     cursor = 0  # index of the first blocked span that may still matter
@@ -46,6 +49,8 @@ def free_slots(
                 slots.append((t, t + duration))
                 if len(slots) >= limit:
                     return slots
+                if one_per_period:
+                    break
                 t += GRID
     return slots
 
@@ -57,8 +62,10 @@ def find_free_slots(
     start: datetime,
     end: datetime,
     limit: int,
+    one_per_period: bool = False,
 ) -> list[Period]:
-    """The earliest free slots for all ``resources`` at once, within [start, end)."""
+    """The earliest free slots for all ``resources`` at once, within [start, end)
+    (with ``one_per_period``, the earliest of each morning and afternoon)."""
     reservations = busy_spans(resources, start, end)
     busy = [(r.starts_at, r.ends_at) for r in reservations]
-    return free_slots(calendars, busy, duration, start, end, limit)
+    return free_slots(calendars, busy, duration, start, end, limit, one_per_period)

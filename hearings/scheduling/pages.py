@@ -17,7 +17,7 @@ from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
-from hearings.scheduling import labels, services
+from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
     load_session,
     require_session_access,
@@ -25,6 +25,7 @@ from hearings.scheduling.access import (
 )
 from hearings.scheduling.availability import find_free_slots
 from hearings.scheduling.conflicts import room_resource, staff_resource
+from hearings.scheduling.history import describe_history
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
@@ -116,6 +117,14 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
     return SessionIn.model_validate(data)
 
 
+def earliest_bookable(form: Any, now: datetime) -> datetime:
+    """The earliest start the booking rules allow for the form: never in the past; for a
+    hearing without a short-notice reason, the 3 days' notice (民诉法 Art. 139)."""
+    if form.get("kind") == "hearing" and not form.get("short_notice_reason", "").strip():
+        return now + rules.HEARING_NOTICE
+    return now
+
+
 def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     people = _form_people(form)
     staff_ids = [p["staff_id"] for p in people if "staff_id" in p]
@@ -126,15 +135,17 @@ def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
         {form.get("host_court", "")} | {s.court_id for s in staff} | {r.court_id for r in rooms}
     )
     calendars = [c for c in load_calendars(courts - {""}).values() if c.timetables]
-    now = utcnow()
+    start = earliest_bookable(form, utcnow())
     try:
         day = date.fromisoformat(form.get("search_from", ""))
-        start = max(now, datetime.combine(day, datetime.min.time(), tzinfo=COURT_TZ))
+        start = max(start, datetime.combine(day, datetime.min.time(), tzinfo=COURT_TZ))
     except ValueError:
-        start = now
+        pass
     resources = [staff_resource(i) for i in staff_ids] + [room_resource(i) for i in room_ids]
+    # The earliest free time of each morning and afternoon: real choices over several days,
+    # not eight quarter-hours of one morning.
     return find_free_slots(calendars, resources, timedelta(minutes=minutes), start,
-                           start + timedelta(days=30), 8)  # fmt: skip
+                           start + timedelta(days=30), 8, one_per_period=True)  # fmt: skip
 
 
 def _form_context(form: Any) -> dict[str, Any]:
@@ -164,6 +175,9 @@ def new_session() -> str | Response | tuple[str, int]:
     try:
         if action == "find":
             context["slots"] = _slots(form, minutes)
+            context["notice_from"] = (
+                earliest_bookable(form, utcnow()) if form.get("kind") == "hearing" else None
+            )
             if not context["slots"]:
                 context["problems"] = [_("三十天内没有共同的空闲时间。")]
             return render_template("booking.html", **context)
@@ -190,50 +204,77 @@ def new_session() -> str | Response | tuple[str, int]:
     return redirect(url_for("scheduling.session_page", session_id=session.id))
 
 
+def _session_context(session: Session, form: Any = None) -> dict[str, Any]:
+    """What the session page shows; ``form`` holds the clerk's reschedule input to keep."""
+    history = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.session_id == session.id).order_by(AuditEvent.id)
+    ).all()
+    minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    reschedule = {
+        "starts_at": local(session.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "duration": str(minutes),
+        "outside_hours_reason": session.outside_hours_reason or "",
+        "short_notice_reason": session.short_notice_reason or "",
+    }
+    if form is not None:
+        reschedule.update({key: form.get(key, "") for key in reschedule})
+    durations = DURATIONS if minutes in DURATIONS else tuple(sorted({*DURATIONS, minutes}))
+    return {
+        "session": session,
+        "panels": render_panels(session, current_user),
+        "history": describe_history(history),
+        "durations": durations,
+        "reschedule": reschedule,
+        "isoformat": isoformat,
+    }
+
+
 @pages.get("/sessions/<int:session_id>")
 @login_required
 def session_page(session_id: int) -> str:
     """One session: who, when, where, its links, invites and history; reschedule or cancel."""
     session = load_session(session_id)
     require_session_access(current_user, session, "view")
-    history = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.session_id == session.id).order_by(AuditEvent.id)
-    ).all()
-    return render_template(
-        "session.html",
-        session=session,
-        panels=render_panels(session, current_user),
-        history=history,
-        durations=DURATIONS,
-        minutes=int((session.ends_at - session.starts_at).total_seconds() // 60),
-        starts_local=local(session.starts_at).strftime("%Y-%m-%dT%H:%M"),
-        isoformat=isoformat,
-    )
+    return render_template("session.html", **_session_context(session))
 
 
 @pages.post("/sessions/<int:session_id>/reschedule")
 @login_required
-def reschedule(session_id: int) -> Response:
-    """Move a session (same rules as a booking)."""
+def reschedule(session_id: int) -> Response | tuple[str, int]:
+    """Move a session (same rules as a booking); a refusal shows the form again as typed."""
     session = load_session(session_id)
+    form = request.form
     try:
-        starts = datetime.fromisoformat(request.form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
-        minutes = int(request.form.get("duration", "60"))
+        starts = datetime.fromisoformat(form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
+        minutes = int(form.get("duration", "60"))
         patch = SessionPatch(
             starts_at=starts.isoformat(),
             ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
-            outside_hours_reason=request.form.get("outside_hours_reason") or None,
-            short_notice_reason=request.form.get("short_notice_reason") or None,
+            outside_hours_reason=form.get("outside_hours_reason", "").strip() or None,
+            short_notice_reason=form.get("short_notice_reason", "").strip() or None,
         )
         services.update_session(current_user, session, patch)
         db.session.commit()
-        flash(_("已改期。"), "ok")
     except (ValueError, ValidationError):
-        flash(_("请填写有效的时间。"))
+        db.session.rollback()
+        return _reschedule_refused(session_id, [_("请填写有效的时间。")], [], 422)
     except HearingsError as error:
         db.session.rollback()
-        flash(error.detail)
+        conflicts = error.extra.get("conflicts", [])
+        return _reschedule_refused(session_id, [error.detail], conflicts, error.status)
+    flash(_("已改期。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session_id))
+
+
+def _reschedule_refused(
+    session_id: int, problems: list[str], conflicts: list[Any], status: int
+) -> tuple[str, int]:
+    # Rendered, not redirected: the time and reasons the clerk typed stay in the form.
+    session = load_session(session_id)
+    require_session_access(current_user, session, "view")
+    context = _session_context(session, request.form)
+    context.update(problems=problems, conflicts=conflicts)
+    return render_template("session.html", **context), status
 
 
 @pages.post("/sessions/<int:session_id>/cancel")

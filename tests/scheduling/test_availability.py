@@ -141,3 +141,21 @@ def test_free_slots_equal_brute_force(cals, busy, duration_steps, offset_minutes
     end = START + timedelta(days=DAYS)
     fast = free_slots(cals, busy, duration, start, end, limit)
     assert fast == brute_force(cals, busy, duration, start, end, limit)
+
+
+def test_one_per_period_gives_the_earliest_of_each_morning_and_afternoon():
+    court = CourtCalendar(
+        court_id="c",
+        timetables=[Timetable("any", (1, 1), ((time(8), time(12)), (time(14, 30), time(17, 30))))],
+        closures={},
+    )
+    monday = datetime(2026, 9, 28, 8, tzinfo=COURT_TZ)
+    busy = [(monday, monday + timedelta(minutes=90))]  # Monday 08:00–09:30
+    slots = free_slots([court], busy, timedelta(hours=1), monday, monday + timedelta(days=7), 4,
+                       one_per_period=True)  # fmt: skip
+    assert [s.astimezone(COURT_TZ).strftime("%a %H:%M") for s, _ in slots] == [
+        "Mon 09:30", "Mon 14:30", "Tue 08:00", "Tue 14:30",
+    ]  # fmt: skip
+    everything = free_slots([court], busy, timedelta(hours=1), monday, monday + timedelta(days=7),
+                            1000)  # fmt: skip
+    assert set(slots) <= set(everything)
