@@ -34,7 +34,10 @@ def _what(event: AuditEvent) -> tuple[str, str]:
         return _("已休庭"), str(detail.get("reason") or "")
     if action == "session.status":
         after = str(detail.get("after"))
-        return _("状态：%(status)s", status=_(labels.STATUSES.get(after, after))), ""
+        status = _("状态：%(status)s", status=_(labels.STATUSES.get(after, after)))
+        if detail.get("released_from"):  # ended early: the rest of the booked time is free
+            return status, _("%(time)s 起的时段已释放", time=_short(detail["released_from"])[11:])
+        return status, ""
     if action in ("participant.added", "participant.removed"):
         role = str(detail.get("role", ""))
         headline = _("加入参会人") if action == "participant.added" else _("移出参会人")
@@ -47,17 +50,15 @@ def _what(event: AuditEvent) -> tuple[str, str]:
 
 
 def describe_history(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
-    """Each event as ``{at, what, detail}``; an event that repeats the one before it (the same
-    action with the same details, e.g. a status change recorded by two connections) is shown
-    once."""
+    """Each event as ``{at, what, detail}``; an event that reads as the one before it (e.g. a
+    status change recorded by two connections) is shown once."""
     shown: list[dict[str, Any]] = []
-    previous: tuple[str, Any] | None = None
+    previous: tuple[str, str] | None = None
     for event in events:
-        key = (event.action, event.detail or {})
-        if key == previous:
-            continue
-        previous = key
         what, detail = _what(event)
+        if (what, detail) == previous:
+            continue
+        previous = (what, detail)
         at: datetime = local(event.at)
         shown.append({"at": at, "what": what, "detail": detail})
     return shown

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hearings.extensions import db
 from hearings.rooms.models import JoinLink
 from hearings.scheduling import audit
-from hearings.scheduling.models import Session
+from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.services import advance_status
 
 
@@ -142,13 +142,17 @@ def test_history_reads_as_words_each_event_once(signed_in, book, court_staff):
     advance_status(session, "in_progress", None)
     advance_status(session, "completed", None)
     # A second connection recording the same end (the trail keeps both; the page shows one).
-    audit.record("session.status", None, session, before="in_progress", after="completed")
+    ended = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.session_id == session.id).order_by(AuditEvent.id)
+    ).all()[-1]
+    audit.record("session.status", None, session, **ended.detail)
     db.session.commit()
     page = signed_in.get(f"/sessions/{booked['id']}").text
     history = page[page.index('id="history"') :]
     assert "session." not in history
     assert "已预约" in history and "2026-09-10 09:00–10:00" in history
     assert history.count("状态：已结束") == 1 and "状态：进行中" in history
+    assert "09:00 起的时段已释放" in history  # ended before its start: all of its time freed
     signed_in.get("/lang/en")
     history = signed_in.get(f"/sessions/{booked['id']}").text
     history = history[history.index('id="history"') :]
