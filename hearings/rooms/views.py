@@ -15,6 +15,7 @@ from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.logs import event
+from hearings.messages import join_refusal
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection, finish, send_close
@@ -80,7 +81,7 @@ def join(token: str):
     except RoomRefusal as refusal:
         # Whose link it was may not be readable: both courts' contacts, then.
         return render_template(
-            "join_refused.html", reason=refusal.reason, courts=list_courts()
+            "join_refused.html", reason=join_refusal(refusal.reason), courts=list_courts()
         ), 403
     session, participant = admission.session, admission.participant
     return render_template(
