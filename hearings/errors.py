@@ -109,7 +109,7 @@ def _render(problem: dict[str, Any]) -> Response | tuple[Any, ...]:
     if _wants_json():
         return problem_response(problem)
     # Imported here: the messages need timekeeping, which needs this module's errors.
-    from hearings.messages import error_page
+    from hearings.page_errors import error_page
 
     page = render_template("error.html", problem=problem, page=error_page(problem))
     if "retry_after" in problem:

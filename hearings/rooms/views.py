@@ -15,7 +15,7 @@ from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.logs import event
-from hearings.messages import join_refusal
+from hearings.page_errors import join_refusal
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection, finish, send_close

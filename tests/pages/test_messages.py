@@ -9,7 +9,8 @@ import re
 import pytest
 
 from hearings.i18n import catalogue
-from hearings.messages import DETAILS, ERROR_PAGES, NEEDS, NOTICE_KINDS
+from hearings.messages import DETAILS, NEEDS, NOTICE_KINDS
+from hearings.page_errors import ERROR_PAGES
 
 
 def sign_in(client, staff, lang: str = "zh"):
