@@ -26,7 +26,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.schemas import Problem
 from hearings.security import same_site
-from hearings.timekeeping import isoformat
+from hearings.timekeeping import isoformat, utcnow
 
 log = logging.getLogger("hearings.rooms.hub")
 api = Blueprint("rooms_api", __name__)
@@ -82,6 +82,11 @@ def join(token: str):
         # Whose link it was may not be readable: both courts' contacts, then.
         return render_template(
             "join_refused.html", reason=join_refusal(refusal.reason), courts=list_courts()
+        ), 403
+    if not admission.in_window and utcnow() >= admission.opens:
+        # Past the window's end (the session's time is over): the link has expired.
+        return render_template(
+            "join_refused.html", reason=join_refusal("token expired"), courts=list_courts()
         ), 403
     session, participant = admission.session, admission.participant
     return render_template(

@@ -293,3 +293,16 @@ def test_deliveries_speak_the_visitors_language_only(client, book, court_staff, 
     else:
         assert "No email address: call 13800000002" in text and "没有电子邮箱" not in text
         assert "Invitation" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("zh", "此参会链接已过期。请联系承办法院获取新的链接。"),
+     ("en", "This join link has expired. Contact the court in charge for a new one.")],
+)  # fmt: skip
+def test_a_join_link_after_its_session_says_it_expired(client, now_session, app, lang, expected):
+    session = now_session("mediation", starts_at="2026-09-01T09:15", ends_at="2026-09-01T10:15")
+    app.config["NOW"] = "2026-09-01T13:00:00+08:00"  # the room closes two hours after
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/join/{session['tokens']['mediator']}")
+    assert page.status_code == 403 and expected in html.unescape(page.text)
