@@ -63,9 +63,9 @@ def error_page(problem: Mapping[str, Any]) -> dict[str, str]:
     for pattern, subject in ERROR_SUBJECTS:
         if re.fullmatch(pattern, detail):
             title = subject
-    if status in (409, 422) and kind != "csrf":
-        explanation = " ".join(refusal(problem))
-    return {"title": _(title), "explanation": _(explanation), "detail": detail}
+    # A clash or a broken rule is said as such (the booking's own sentences).
+    said = " ".join(refusal(problem)) if status in (409, 422) else _(explanation)
+    return {"title": _(title), "explanation": said, "detail": detail}
 
 
 def join_refusal(reason: str, opens: datetime | None = None) -> str:

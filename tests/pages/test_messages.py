@@ -10,7 +10,7 @@ import pytest
 
 from hearings.i18n import catalogue
 from hearings.messages import DETAILS, NEEDS, NOTICE_KINDS
-from hearings.page_errors import ERROR_PAGES
+from hearings.page_errors import ERROR_PAGES, error_page
 
 
 def sign_in(client, staff, lang: str = "zh"):
@@ -306,3 +306,17 @@ def test_a_join_link_after_its_session_says_it_expired(client, now_session, app,
     client.get(f"/lang/{lang}")
     page = client.get(f"/join/{session['tokens']['mediator']}")
     assert page.status_code == 403 and expected in html.unescape(page.text)
+
+
+def test_a_clash_on_an_error_page_is_said_like_on_the_form(app):
+    conflict = {
+        "type": "https://hearings.court/problems/conflict", "title": "Double booking",
+        "status": 409, "detail": "Already booked at that time: 第一法庭.",
+        "conflicts": [{"resource": "room:1", "resource_name": "第一法庭", "session_id": 7,
+                       "starts_at": "2026-09-10T09:00:00+08:00",
+                       "ends_at": "2026-09-10T10:00:00+08:00"}],
+    }  # fmt: skip
+    with app.test_request_context("/"):
+        page = error_page(conflict)
+    assert page["title"] == "操作与当前状态冲突"
+    assert page["explanation"] == "以下人员或房间该时段已有安排：第一法庭 09:00–10:00（会议 7）"
