@@ -108,7 +108,10 @@ def problem_response(problem: dict[str, Any]) -> Response:
 def _render(problem: dict[str, Any]) -> Response | tuple[Any, ...]:
     if _wants_json():
         return problem_response(problem)
-    page = render_template("error.html", problem=problem)
+    # Imported here: the messages need timekeeping, which needs this module's errors.
+    from hearings.page_errors import error_page
+
+    page = render_template("error.html", problem=problem, page=error_page(problem))
     if "retry_after" in problem:
         return page, problem["status"], {"Retry-After": str(problem["retry_after"])}
     return page, problem["status"]

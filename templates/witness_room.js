@@ -88,7 +88,7 @@
       credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({detail: response.statusText}));
-    if (!response.ok) throw Object.assign(new Error(data.detail || data.title), {status: response.status});
+    if (!response.ok) throw Object.assign(new Error(data.message || data.detail || data.title), {status: response.status});
     return data;
   }
 
@@ -105,7 +105,9 @@
     // Show the court's words first: where the script stands (after a fresh look).
     try { await look(); } catch { render(state); }
     const lead = error.status === 409 && state.next ? fill(T.next, {step: stepLabel(state.next.step, state.next.power)}) : T.failed;
-    showError(`${lead}（${error.message}）`);
+    // The server's plain sentence (its ``message``); a network failure has none.
+    const said = error.status ? error.message : "";
+    showError(lead === T.failed ? said || T.failed : `${lead} ${said}`.trim());
   }
 
   $("w-check").onclick = () => {

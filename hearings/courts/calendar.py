@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
 import sqlalchemy as sa
@@ -87,17 +88,44 @@ class CourtCalendar:
 
     def hours_problem(self, starts: datetime, ends: datetime) -> str | None:
         """Why [starts, ends) is not inside this court's working hours, or None if it is."""
+        issue = self.hours_issue(starts, ends)
+        if not issue:
+            return None
+        day = issue.get("date")
+        match issue["issue"]:
+            case "past-midnight":
+                return "the session runs past midnight"
+            case "holiday":
+                reason = f"public holiday: {issue['holiday']}"
+            case "closure":
+                reason = f"court closed: {issue['closure']}"
+            case "weekend":
+                reason = "weekend"
+            case _:
+                return f"outside working hours on {day} ({', '.join(issue['hours'])})"
+        return f"{day} is not a working day ({reason})"
+
+    def hours_issue(self, starts: datetime, ends: datetime) -> dict[str, Any]:
+        """What keeps [starts, ends) out of this court's working hours, for a person to read:
+        ``issue`` (past-midnight, closure, holiday, weekend, hours) and its particulars;
+        empty if the span is inside them."""
         days = local_dates(starts, ends)
         if len(days) > 1:
-            return "the session runs past midnight"
-        reason = self.closed_reason(days[0])
-        if reason:
-            return f"{days[0].isoformat()} is not a working day ({reason})"
-        periods = self.open_periods(days[0])
+            return {"issue": "past-midnight"}
+        day = days[0]
+        at = {"date": day.isoformat()}
+        if day in self.closures:
+            return {"issue": "closure", "closure": self.closures[day], **at}
+        if not is_national_working_day(day):
+            name = holiday_name(day)
+            if name:
+                return {"issue": "holiday", "holiday": name, **at}
+            return {"issue": "weekend", **at}
+        periods = self.open_periods(day)
         if any(opens <= starts and ends <= closes for opens, closes in periods):
-            return None
-        shown = ", ".join(f"{local(o):%H:%M}–{local(c):%H:%M}" for o, c in periods)
-        return f"outside working hours on {days[0].isoformat()} ({shown})"
+            return {}
+        hours = [f"{local(o):%H:%M}–{local(c):%H:%M}" for o, c in periods]
+        return {"issue": "hours", "hours": hours, **at}
 
     def next_opening(self, after: datetime, horizon_days: int = 60) -> datetime | None:
         """The first opening time after ``after`` within the horizon."""

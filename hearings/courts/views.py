@@ -14,6 +14,7 @@ from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
 from hearings.errors import HearingsError, MalformedRequest
 from hearings.extensions import spec
+from hearings.messages import error_refusal
 from hearings.scheduling.schemas import (
     DirectoryQuery,
     HoursQuery,
@@ -115,7 +116,8 @@ def login():
                 request.form.get("username", "")[:64], request.form.get("password", "")[:200]
             )
         except HearingsError as error:
-            flash(error.detail, "error")
+            for sentence in error_refusal(error):
+                flash(sentence, "error")
             return render_template("login.html"), 401
         login_user(staff)
         target = request.args.get("next", "")

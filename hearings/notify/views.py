@@ -11,6 +11,7 @@ from hearings.courts.auth import staff_required
 from hearings.courts.models import Staff
 from hearings.errors import NotFound
 from hearings.extensions import db, spec
+from hearings.messages import delivery_note, delivery_state, notice_kind
 from hearings.notify import feeds, outbox
 from hearings.notify.invites import PROGRESS_AUDIENCE, build_feed, build_invite, site_url
 from hearings.notify.progress import progress_history
@@ -120,7 +121,10 @@ def delivery_page(session_id: int):
     session = load_session(session_id)
     ensure_staff_may_see(current_user, session)
     report = outbox.delivery_report(session)
-    return render_template("notify_deliveries.html", session=session, report=report)
+    return render_template(
+        "notify_deliveries.html", session=session, report=report, notice_kind=notice_kind,
+        delivery_state=delivery_state, delivery_note=delivery_note,
+    )  # fmt: skip
 
 
 def session_panel(session: Session, staff: Staff) -> Markup:

@@ -14,6 +14,7 @@ from hearings.courts.models import Staff
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
+from hearings.messages import error_refusal
 from hearings.rooms import services
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
@@ -76,7 +77,8 @@ def links_page(session_id: int) -> str | Response:
         db.session.commit()
     except HearingsError as error:
         db.session.rollback()
-        flash(error.detail)
+        for sentence in error_refusal(error):
+            flash(sentence)
         return redirect(url_for("scheduling.session_page", session_id=session_id))
     return _links_page(session, links)
 
@@ -94,7 +96,8 @@ def reissue_link(session_id: int, participant_id: int) -> str | Response:
         db.session.commit()
     except HearingsError as error:
         db.session.rollback()
-        flash(error.detail)
+        for sentence in error_refusal(error):
+            flash(sentence)
         return redirect(url_for("scheduling.session_page", session_id=session_id))
     services.close_replaced(session_id, participant_id)
     flash(_("已重新签发链接：旧链接已失效，新链接已通过邮件发送。"), "ok")
@@ -111,7 +114,8 @@ def enter(session_id: int) -> Response:
         db.session.commit()
     except HearingsError as error:
         db.session.rollback()
-        flash(error.detail or _("无法进入。"))
+        for sentence in error_refusal(error):
+            flash(sentence)
         return redirect(url_for("scheduling.session_page", session_id=session_id))
     # A path on this site, whichever address the staff member reached it by.
     return redirect(url_for("rooms.join", token=token))

@@ -170,13 +170,14 @@ def verify_room_token(
     participant = db.session.get(Participant, int(subject)) if subject.isdigit() else None
     if link is None or participant is None or link.participant_id != participant.id:
         raise RoomRefusal(4401, "unknown room token")
-    if link.revoked_at is not None or participant.removed_at is not None:
-        raise RoomRefusal(4403, "this link was revoked")
     session = participant.session
     if session.id != claims["room"]:
         raise RoomRefusal(4403, "this token is for another room")
+    # A cancelled or finished session revokes its links too: say why, which people can act on.
     if session.status not in LIVE_STATUSES:
         raise RoomRefusal(4403, f"the session is {session.status}")
+    if link.revoked_at is not None or participant.removed_at is not None:
+        raise RoomRefusal(4403, "this link was revoked")
     opens, closes = token_window(session)
     now = utcnow()
     # A rescheduled session moves the window even for tokens issued before.

@@ -15,6 +15,7 @@ from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.logs import event
+from hearings.page_errors import join_refusal
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection, finish, send_close
@@ -25,7 +26,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.schemas import Problem
 from hearings.security import same_site
-from hearings.timekeeping import isoformat
+from hearings.timekeeping import isoformat, utcnow
 
 log = logging.getLogger("hearings.rooms.hub")
 api = Blueprint("rooms_api", __name__)
@@ -80,7 +81,12 @@ def join(token: str):
     except RoomRefusal as refusal:
         # Whose link it was may not be readable: both courts' contacts, then.
         return render_template(
-            "join_refused.html", reason=refusal.reason, courts=list_courts()
+            "join_refused.html", reason=join_refusal(refusal.reason), courts=list_courts()
+        ), 403
+    if not admission.in_window and utcnow() >= admission.opens:
+        # Past the window's end (the session's time is over): the link has expired.
+        return render_template(
+            "join_refused.html", reason=join_refusal("token expired"), courts=list_courts()
         ), 403
     session, participant = admission.session, admission.participant
     return render_template(

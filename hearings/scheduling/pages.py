@@ -17,6 +17,7 @@ from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
+from hearings.messages import error_refusal, form_problems
 from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
     load_session,
@@ -188,17 +189,15 @@ def new_session() -> str | Response | tuple[str, int]:
         session = services.book_session(current_user, _booking_request(form, starts, minutes))
         db.session.commit()
     except ValidationError as error:
-        context["problems"] = [
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-        ]
+        context["problems"] = form_problems(error)
         return render_template("booking.html", **context), 422
     except ValueError:
         context["problems"] = [_("请选择一个时间。")]
         return render_template("booking.html", **context), 422
     except HearingsError as error:
         db.session.rollback()
-        context["problems"] = [error.detail]
-        context["conflicts"] = error.extra.get("conflicts", [])
+        # The conflicts are listed in the sentence (by name, time and session).
+        context["problems"] = error_refusal(error)
         return render_template("booking.html", **context), error.status
     flash(_("已预约。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session.id))
@@ -260,8 +259,8 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
         return _reschedule_refused(session_id, [_("请填写有效的时间。")], [], 422)
     except HearingsError as error:
         db.session.rollback()
-        conflicts = error.extra.get("conflicts", [])
-        return _reschedule_refused(session_id, [error.detail], conflicts, error.status)
+        # The conflicts are listed in the sentence (by name, time and session).
+        return _reschedule_refused(session_id, error_refusal(error), [], error.status)
     flash(_("已改期。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session_id))
 
@@ -292,5 +291,6 @@ def cancel(session_id: int) -> Response:
             flash(_("已取消。"), "ok")
         except HearingsError as error:
             db.session.rollback()
-            flash(error.detail)
+            for sentence in error_refusal(error):
+                flash(sentence)
     return redirect(url_for("scheduling.session_page", session_id=session_id))

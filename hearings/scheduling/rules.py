@@ -29,19 +29,24 @@ OUTSIDER_ROLES = frozenset(
 )
 SIDED_ROLES = frozenset({"party", "attorney"})
 
-#: For each kind: (what is missing, the participant roles that fill it).
-REQUIRED_ROLES: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
-    "mediation": (("a mediator", frozenset({"mediator"})),),
+#: For each kind: (the key of what is missing, as pages name it; what is missing; the
+#: participant roles that fill it).
+REQUIRED_ROLES: dict[str, tuple[tuple[str, str, frozenset[str]], ...]] = {
+    "mediation": (("mediator", "a mediator", frozenset({"mediator"})),),
     "hearing": (
-        ("a presiding judge", frozenset({"presiding_judge"})),
-        ("a clerk", frozenset({"clerk"})),
+        ("presiding_judge", "a presiding judge", frozenset({"presiding_judge"})),
+        ("clerk", "a clerk", frozenset({"clerk"})),
     ),
     "witness": (
-        ("an officer (clerk or judge)", frozenset({"clerk", "judge", "presiding_judge"})),
-        ("a principal", frozenset({"principal"})),
-        ("an agent", frozenset({"agent"})),
+        (
+            "officer",
+            "an officer (clerk or judge)",
+            frozenset({"clerk", "judge", "presiding_judge"}),
+        ),
+        ("principal", "a principal", frozenset({"principal"})),
+        ("agent", "an agent", frozenset({"agent"})),
     ),
-    "liaison": (("a liaison officer or judge", frozenset({"liaison", "judge"})),),
+    "liaison": (("liaison", "a liaison officer or judge", frozenset({"liaison", "judge"})),),
 }
 
 
@@ -65,7 +70,9 @@ def problem(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 
 def check_person(person: PersonDraft, index: int | None = None) -> list[dict[str, Any]]:
     """A participant's role must fit who they are (staff or outsider)."""
-    at = {} if index is None else {"participant": index}
+    at: dict[str, Any] = {"role": person.role}
+    if index is not None:
+        at["participant"] = index
     found = []
     allowed_staff = STAFF_PARTICIPANT_ROLES.get(person.role)
     if allowed_staff is not None:
@@ -76,6 +83,8 @@ def check_person(person: PersonDraft, index: int | None = None) -> list[dict[str
                 problem(
                     "role-mismatch",
                     f"{person.staff.name} is a {person.staff.role} and can't act as {person.role}.",
+                    name=person.staff.name,
+                    staff_role=person.staff.role,
                     **at,
                 )
             )
@@ -96,22 +105,39 @@ def check_participants(kind: str, people: Sequence[PersonDraft]) -> list[dict[st
     for index, person in enumerate(people):
         found.extend(check_person(person, index))
     roles = {p.role for p in people}
-    for missing, fillers in REQUIRED_ROLES[kind]:
+    for needs, missing, fillers in REQUIRED_ROLES[kind]:
         if not roles & fillers:
-            found.append(problem("missing-role", f"A {kind} session needs {missing}."))
-    staff_ids = [p.staff.id for p in people if p.staff is not None]
+            found.append(
+                problem(
+                    "missing-role", f"A {kind} session needs {missing}.", kind=kind, needs=needs
+                )
+            )
+    staff = [p.staff for p in people if p.staff is not None]
+    staff_ids = [s.id for s in staff]
+    names = {s.id: s.name for s in staff}
     for staff_id in sorted({s for s in staff_ids if staff_ids.count(s) > 1}):
-        found.append(problem("duplicate-staff", f"Staff member {staff_id} is listed twice."))
+        found.append(
+            problem(
+                "duplicate-staff",
+                f"Staff member {staff_id} is listed twice.",
+                staff_id=staff_id,
+                name=names[staff_id],
+            )
+        )
     if kind == "liaison":
         outsiders = [p for p in people if p.staff is None]
         if outsiders:
-            found.append(problem("staff-only", "A liaison meeting is for court staff only."))
+            found.append(
+                problem("staff-only", "A liaison meeting is for court staff only.", kind=kind)
+            )
         courts = {p.staff.court_id for p in people if p.staff and p.role in {"liaison", "judge"}}
         if len(courts) < 2:
             found.append(
                 problem(
                     "missing-role",
                     "A liaison meeting needs a liaison officer or judge from each court.",
+                    kind=kind,
+                    needs="liaison_each_court",
                 )
             )
     return found
@@ -130,7 +156,14 @@ def check_times(
         found.append(problem("end-before-start", "The session must end after it starts."))
         return found
     if ends - starts > MAX_SESSION_LENGTH:
-        found.append(problem("too-long", "A session lasts at most a working day (10 hours)."))
+        hours = int(MAX_SESSION_LENGTH.total_seconds() // 3600)
+        found.append(
+            problem(
+                "too-long",
+                f"A session lasts at most a working day ({hours} hours).",
+                hours=hours,
+            )
+        )
     if starts < now:
         found.append(problem("in-the-past", "The session can't start in the past."))
     elif kind == "hearing" and starts - now < HEARING_NOTICE and not short_notice_reason:
@@ -139,6 +172,7 @@ def check_times(
                 "short-notice",
                 "A hearing needs 3 days' notice (民诉法 Art. 139); give a short_notice_reason "
                 "to book it sooner.",
+                days=HEARING_NOTICE.days,
             )
         )
     return found
@@ -162,6 +196,7 @@ def check_hours(
                     "outside-hours",
                     f"{calendar.court_id}: {why}; give an outside_hours_reason to book anyway.",
                     court=calendar.court_id,
+                    **calendar.hours_issue(starts, ends),
                 )
             )
     return found

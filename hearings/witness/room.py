@@ -24,6 +24,7 @@ from hearings.errors import (
     problem_response,
 )
 from hearings.extensions import db
+from hearings.messages import refusal
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import isoformat
@@ -42,9 +43,11 @@ INDICATOR = {"recording": "started", "paused": "paused", "interrupted": "interru
 
 @room.errorhandler(HearingsError)
 def _problem(error: HearingsError) -> Response:
-    """These endpoints answer scripts: every refusal is problem+json, whatever was accepted."""
+    """These endpoints answer scripts: every refusal is problem+json, whatever was accepted;
+    ``message`` is what the officer's panel shows (in the officer's language)."""
     db.session.rollback()
-    return problem_response(error.to_problem())
+    problem = error.to_problem()
+    return problem_response({**problem, "message": " ".join(refusal(problem))})
 
 
 def _officer_session(session_id: int) -> Session:

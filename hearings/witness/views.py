@@ -16,6 +16,7 @@ from spectree import Response
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
 from hearings.extensions import db, spec
+from hearings.messages import record_label
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
@@ -327,7 +328,7 @@ def witness_record(recording_id: int):
         "witness_record.html", recording=recording, session=session,
         manifest=json.loads(recording.manifest) if recording.manifest else None,
         power_labels=script.POWER_LABELS, step_labels=script.STEP_LABELS,
-        role_labels=script.ROLE_LABELS, checks=_checks(session),
+        role_labels=script.ROLE_LABELS, checks=_checks(session), record_label=record_label,
     )  # fmt: skip
 
 

@@ -80,7 +80,7 @@ def test_login_page_signs_in_and_shows_the_desk(client, make_staff):
     page = client.get("/login")
     assert page.status_code == 200 and "工作人员登录" in page.text
     refused = client.post("/login", data={"username": "luohe-clerk9", "password": "nope"})
-    assert refused.status_code == 401 and "Wrong username or password" in refused.text
+    assert refused.status_code == 401 and "用户名或密码错误。" in refused.text
     signed_in = client.post(
         "/login",
         data={"username": "luohe-clerk9", "password": "secret-password"},

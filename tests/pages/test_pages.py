@@ -83,7 +83,7 @@ def test_booking_form_shows_rule_breaks_and_keeps_input(signed_in, court_staff):
     }  # fmt: skip
     response = signed_in.post("/sessions/new", data=form)
     assert response.status_code == 422
-    assert "needs a clerk" in response.text
+    assert "网上开庭须有一名书记员。" in response.text
     assert 'value="缺少书记员"' in response.text
 
 

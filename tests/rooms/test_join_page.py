@@ -49,7 +49,7 @@ def test_join_page_refuses_bad_or_revoked_links(now_session, client, auth, court
     )
     page = client.get(f"/join/{s['tokens']['applicant']}")
     assert page.status_code == 403
-    assert "revoked" in page.text
+    assert "此会议已取消，链接不再有效。" in page.text
     # A clear page with the courts' contact, in the visitor's language; never a stack trace.
     assert "此链接无法使用" in page.text and "tel:12368" in page.text
     assert "洛阳市中级人民法院" in page.text and "Traceback" not in page.text
