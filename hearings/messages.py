@@ -222,6 +222,8 @@ DETAILS: tuple[tuple[str, str], ...] = (
     (r"The script is not complete: give the reason for stopping.*",
      "见证流程尚未完成：请填写停止录像的原因（《庭审录音录像规定》第4条）。"),
     (r"reason: .*", "请填写原因。"),
+    (r"The recorder is still closing the last segment.*",
+     "录像机仍在保存最后一段录像，请稍后再点“停止录像并封存”。"),
     (r"Session \d+ is a \w+, not a witnessing\.", "此会议不是委托代理视频见证。"),
     # Rooms
     (r"Session \d+ is \w+: no links are issued\.", "该会议已结束或已取消，不再签发参会链接。"),
@@ -250,10 +252,21 @@ def refusal_detail(detail: str, status: int) -> str:
     return _(STATUS_SENTENCES.get(status, "操作未成功，请稍后再试。"))
 
 
+def missing_text(missing: Iterable[Mapping[str, Any]]) -> str:
+    """Who must be in the room, let in, before a witnessing goes on (``missing`` of a 409)."""
+    people = _("、").join(
+        f"{role_name(m.get('role'))} {m.get('name', '')}".strip() for m in missing
+    )
+    return _("%(people)s还不在视频室中（或尚未准许入会）：请等其进入并准许入会后再继续。",
+             people=people)  # fmt: skip
+
+
 def refusal(problem: Mapping[str, Any]) -> list[str]:
     """Every sentence a page shows for a refusal (a problem document or its parts)."""
     if problem.get("problems"):
         return [rule_problem(p) for p in problem["problems"]]
+    if problem.get("missing"):
+        return [missing_text(problem["missing"])]
     if "conflicts" in problem:
         return [conflicts_text(problem["conflicts"])]
     return [refusal_detail(str(problem.get("detail", "")), int(problem.get("status", 400)))]

@@ -146,7 +146,9 @@ def require_present(
             f"{zh}不在视频室中（或尚未准许入会），不能{doing[0]}。 · {en} must be in the room "
             f"(let in) to {doing[1]}.",
             title="Not in the room",
-            missing=[{"participant_id": p.id, "role": p.role} for p in missing],
+            missing=[
+                {"participant_id": p.id, "role": p.role, "name": p.display_name} for p in missing
+            ],
         )
     return [p.id for p in wanted]
 

@@ -141,7 +141,9 @@ def test_the_principal_and_the_agent_must_be_in_the_room(witness, recording):
         "method": "visual",
     })  # fmt: skip
     assert check.status_code == 409
-    assert check.json["missing"] == [{"participant_id": principal["id"], "role": "principal"}]
+    assert check.json["missing"] == [
+        {"participant_id": principal["id"], "role": "principal", "name": "赵六"}
+    ]
     assert "委托人赵六不在视频室中" in check.json["detail"]
     witness["enter"]("principal")
 
@@ -154,7 +156,9 @@ def test_the_principal_and_the_agent_must_be_in_the_room(witness, recording):
     witness["leave"]("principal")
     step = call("POST", f"/recordings/{rid}/steps", json={"step": "undertaking"})
     assert step.status_code == 409
-    assert step.json["missing"] == [{"participant_id": principal["id"], "role": "principal"}]
+    assert step.json["missing"] == [
+        {"participant_id": principal["id"], "role": "principal", "name": "赵六"}
+    ]
     witness["enter"]("principal")
     assert call("POST", f"/recordings/{rid}/steps", json={"step": "undertaking"}).status_code == 201
 

@@ -71,3 +71,24 @@ def test_witness_record_shows_words_not_codes(client, witness, sealed):  # noqa:
         assert words in page.text, words
     assert "<td>sealed" not in page.text and "<td>luoyang</td>" not in page.text
     assert "<td>visual</td>" not in page.text and "<td>closed</td>" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", "受托代理人 钱律师还不在视频室中（或尚未准许入会）：请等其进入并准许入会后再继续。"),
+        ("en", "not in the room yet (or not let in): wait until they have joined and been let in."),
+    ],
+)
+def test_panel_names_who_is_not_in_the_room(panel, witness, lang, said):
+    client, base = panel, f"/sessions/{witness['id']}/witness"
+    client.get(f"/lang/{lang}")
+    check = client.post(f"{base}/identity-check", json={
+        "participant_id": witness["principal"]["id"], "name": "赵六", "id_number": valid_id(),
+        "method": "visual", "face_confirmed": True,
+    })  # fmt: skip
+    assert check.status_code == 201, check.json
+    witness["leave"]("agent")
+    refused = client.post(f"{base}/recording", json={"powers": ["general"]})
+    assert refused.status_code == 409
+    assert said in refused.json["message"] and "钱律师" in refused.json["message"]
