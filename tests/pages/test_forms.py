@@ -40,11 +40,11 @@ def reschedule_form(page_text: str) -> dict[str, str]:
     ("starts_at", "reasons", "status", "why"),
     [
         # Tomorrow: under the hearing's notice (an outside-hours reason does not help).
-        ("2026-09-02T10:00", {"outside_hours_reason": "当事人在外地"}, 422, "needs 3 days"),
+        ("2026-09-02T10:00", {"outside_hours_reason": "当事人在外地"}, 422, "开庭须提前三日通知"),
         # An evening, without an outside-hours reason.
-        ("2026-09-10T20:00", {"short_notice_reason": "羁押期限"}, 422, "working hours"),
+        ("2026-09-10T20:00", {"short_notice_reason": "羁押期限"}, 422, "非工作时间理由"),
         # The judge's and the clerk's other hearing.
-        ("2026-09-11T09:00", {"outside_hours_reason": "当事人在外地"}, 409, "Already booked"),
+        ("2026-09-11T09:00", {"outside_hours_reason": "当事人在外地"}, 409, "该时段已有安排"),
     ],
 )
 def test_refused_reschedule_keeps_what_was_typed(signed_in, book, starts_at, reasons, status, why):
