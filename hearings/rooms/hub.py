@@ -162,6 +162,8 @@ class Hub:
             audience = self._moderators(info.session_id)
         self.send_to(info.session_id, [p.peer_id for p in audience],
                      {"type": "peer-left", "peer_id": info.peer_id})  # fmt: skip
+        if info.state == "admitted":
+            self._tell_subrooms(info.session_id, changed=info.subroom != "main")
 
     def local_connections(self, session_id: int | None = None) -> list[Connection]:
         """This process's open connections (of one room, or all)."""
@@ -218,6 +220,23 @@ class Hub:
     def _moderators(self, session_id: int) -> list[PeerInfo]:
         return [p for p in self.bus.peers(session_id) if p.moderates and p.state == "admitted"]
 
+    def _tell_subrooms(self, session_id: int, changed: bool = False) -> None:
+        """Tell the moderators who is in which sub-room, while any caucus is in use.
+
+        ``peer-joined``/``peer-left`` (and ``welcome``/``admitted`` lists) mean "in your
+        sub-room: expect or send an offer", so a peer elsewhere can't be announced with them;
+        this frame of its own, sent to moderators only, carries no one's media or signaling.
+        ``changed``: a caucus just emptied, so send even when everyone is back in ``main``.
+        """
+        admitted = [p for p in self.bus.peers(session_id) if p.state == "admitted"]
+        if not changed and all(p.subroom == "main" for p in admitted):
+            return
+        frame = {
+            "type": "subrooms",
+            "peers": [{**p.public(), "subroom": p.subroom} for p in admitted],
+        }
+        self.send_to(session_id, [p.peer_id for p in admitted if p.moderates], frame)
+
     def _waiting_frame(self, info: PeerInfo, kind: str) -> dict[str, Any]:
         # In a hearing a witness waits apart, called in only when the judge wants them.
         apart = kind == "hearing" and info.role == "witness"
@@ -267,6 +286,7 @@ class Hub:
                 for waiting in self.bus.peers(info.session_id):
                     if waiting.state == "waiting":
                         conn.send(self._waiting_frame(waiting, kind))
+                self._tell_subrooms(info.session_id)
             else:
                 conn.send(welcome)
                 moderators = [m.peer_id for m in self._moderators(info.session_id)]
@@ -368,7 +388,9 @@ class Hub:
         target = self._target(me, message)
         if target.state != "waiting":
             raise ProtocolError("that peer is not waiting")
-        target.state, target.subroom = "admitted", me.subroom
+        # Into the main room, even when the moderator admitting is in a caucus: a caucus is
+        # private to the side the mediator talks to there.
+        target.state, target.subroom = "admitted", "main"
         self._store(target)
         self._remember(target, True)
         self._record(target, "admitted", {"by": me.peer_id})
@@ -377,6 +399,7 @@ class Hub:
                      {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
         self.send_to(me.session_id, [p.peer_id for p in others],
                      {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self._tell_subrooms(me.session_id)
 
     def _dismiss(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
         """Send an admitted peer back to the waiting room (a witness who has testified)."""
@@ -392,6 +415,7 @@ class Hub:
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
         self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id)],
                      self._waiting_frame(target, kind))  # fmt: skip
+        self._tell_subrooms(me.session_id, changed=target.subroom != "main")
         self._record(target, "moved", {"to": "waiting", "by": me.peer_id})
 
     def _mute(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
@@ -442,4 +466,5 @@ class Hub:
         )
         self.send_to(me.session_id, [p.peer_id for p in new],
                      {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self._tell_subrooms(me.session_id, changed=True)
         self._record(target, "moved", {"to": subroom, "by": me.peer_id})
