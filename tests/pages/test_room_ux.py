@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages.conftest import CHROMIUM, FLAGS, ONLY_LOOPBACK
+from tests.pages.test_accessibility import violations
 from tests.pages.test_journey import REMOTE_VIDEO_PLAYS
 
 pytestmark = [
@@ -117,6 +118,7 @@ def test_caucus_the_mediator_follows_and_brings_back(room, now_session, artifact
     caucus = mediator.locator("#subrooms li", has_text="背对背 · 当事人 张三")
     caucus.wait_for()
     assert mediator.is_visible("#rooms")
+    assert violations(mediator) == [] and violations(applicant) == []
     mediator.screenshot(path=artifacts / "caucus-mediator.png", full_page=True)
 
     # The mediator follows into the caucus: the two talk alone.
@@ -224,6 +226,7 @@ def test_joining_without_a_camera_or_microphone(room, now_session, devices, lang
     # The party sees and hears the mediator, and is told what the others get of them.
     party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
     assert notice in party.inner_text("#media-note")
+    assert violations(party) == []
     assert party.inner_text("#mic") == mic and party.inner_text("#cam") == cam
     assert party.is_disabled("#cam")
     # The mediator has a tile for the party (by name, with the controls) all the same.
@@ -243,4 +246,5 @@ def test_a_refused_permission_says_how_to_allow_it(room, now_session):
     enter(party)
     party.wait_for_function("document.getElementById('status').textContent.length > 0")
     assert "锁形图标" in party.inner_text("#media-note")
+    assert violations(party) == []
     assert party.is_visible("#prejoin") and party.is_enabled("#join")
