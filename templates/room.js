@@ -146,13 +146,19 @@
       fig.style.margin = "0";
       const video = Object.assign(document.createElement("video"), {id: "v-" + peerId, autoplay: true, playsInline: true});
       video.style.cssText = "width:100%;background:#111";
-      const caption = document.createElement("figcaption");
-      caption.textContent = `${names.get(peerId) || ""}${roles.has(peerId) ? "（" + roleName(roles.get(peerId)) + "）" : ""}`;
-      fig.append(video, caption);
+      fig.append(video, document.createElement("figcaption"));
+      caption(peerId, fig);
       if (moderates(myRole)) fig.append(controlsFor(peerId));
       $("videos").appendChild(fig);
     }
     return fig.querySelector("video");
+  }
+
+  // A tile's caption: the name, and the role in the page's language.
+  function caption(peerId, fig = document.getElementById("t-" + peerId)) {
+    if (!fig) return;
+    const role = roles.has(peerId) ? "（" + roleName(roles.get(peerId)) + "）" : "";
+    fig.querySelector("figcaption").textContent = (names.get(peerId) || "") + role;
   }
 
   function button(text, onClick) {
@@ -207,10 +213,10 @@
     pc.onconnectionstatechange = () => {
       // Rebuilt with a new connection and a fresh offer: not every peer can restart ICE.
       if (pc.connectionState === "failed" && pcs.get(peerId) === pc) { close(peerId); peer(peerId); }
+      // A tile once connected, even without a track: someone without a camera or microphone
+      // is still seen by name, and the moderator's controls for them are there.
+      if (pc.connectionState === "connected" && pcs.get(peerId) === pc) tile(peerId);
     };
-    // A tile at once, not at the first track: someone without a camera (or microphone) is
-    // still seen by name, and the moderator's controls for them are there.
-    tile(peerId);
     // Adding the tracks makes the connection need negotiating: it offers (onnegotiationneeded),
     // unless it was made for an offer that has come in (then it answers that).
     local.getTracks().forEach((t) => pc.addTrack(t, local));
@@ -270,6 +276,7 @@
     if (p.name) names.set(p.peer_id, p.name);
     roles.set(p.peer_id, p.role);
     here.set(p.peer_id, p.role);
+    caption(p.peer_id);
   }
 
   function call(p) {

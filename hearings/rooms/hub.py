@@ -288,9 +288,11 @@ class Hub:
                 roster = self.bus.peers(info.session_id)
                 others = self._admitted(info, roster=roster)
                 welcome["peers"] = [p.public() for p in others]
-                conn.send(welcome)
+                # The others hear of the arrival before it can offer them anything: its
+                # offer never overtakes the name and role it comes from.
                 self.send_to(info.session_id, [p.peer_id for p in others],
                              {"type": "peer-joined", "peer": info.public()})  # fmt: skip
+                conn.send(welcome)
                 for waiting in roster:
                     if waiting.state == "waiting":
                         conn.send(self._waiting_frame(waiting, kind))
@@ -405,10 +407,11 @@ class Hub:
         self._record(target, "admitted", {"by": me.peer_id})
         roster = self.bus.peers(me.session_id)
         others = self._admitted(target, roster=roster)
-        self.send_to(me.session_id, [target.peer_id],
-                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
+        # peer-joined first: the admitted peer's offers follow its name (see ``join``).
         self.send_to(me.session_id, [p.peer_id for p in others],
                      {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self.send_to(me.session_id, [target.peer_id],
+                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
         if kind == "mediation":
             self._tell_subrooms(me.session_id, roster)
 
@@ -472,12 +475,12 @@ class Hub:
         new = self._admitted(target, roster=roster)
         self.send_to(me.session_id, [p.peer_id for p in old],
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
+        self.send_to(me.session_id, [p.peer_id for p in new],
+                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
         self.send_to(
             me.session_id,
             [target.peer_id],
             {"type": "moved", "subroom": subroom, "peers": [p.public() for p in new]},
         )
-        self.send_to(me.session_id, [p.peer_id for p in new],
-                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
         self._tell_subrooms(me.session_id, roster, changed=True)
         self._record(target, "moved", {"to": subroom, "by": me.peer_id})
