@@ -337,6 +337,21 @@ def test_a_party_admitted_while_the_mediator_is_in_a_caucus_waits_in_the_main_ro
     assert {p["name"]: p["subroom"] for p in frame["peers"]}["李四"] == "main"
 
 
+def test_an_arrival_is_announced_before_its_offer(now_session, join):
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    party = join(s["id"], s["tokens"]["applicant"])
+    mediator.expect("waiting")
+    mediator.send({"type": "admit", "peer_id": party.peer_id})
+    party.expect("admitted")
+    party.send({"type": "offer", "to": mediator.peer_id, "sdp": {"type": "offer", "sdp": "v=0"}})
+    # The mediator learns who the newcomer is before its offer comes (to name the tile).
+    frames = []
+    while (frame := mediator.recv())["type"] != "offer":
+        frames.append(frame["type"])
+    assert "peer-joined" in frames
+
+
 def test_witness_waits_apart_in_a_hearing(now_session, join, court_staff):
     people = [
         {"role": "presiding_judge", "staff_id": court_staff["luoyang-judge1"].id},
