@@ -1,24 +1,71 @@
 // The room client: pre-join self-test, signaling over WebSocket, one RTCPeerConnection per
 // remote peer (mesh) with "perfect negotiation" (W3C WebRTC 1.0, §10.7), the moderator's
-// controls, the recording indicator, and reconnection after a network drop.
+// controls (caucus sub-rooms included), the recording indicator, and reconnection after a
+// network drop. Without a camera or microphone one still joins: audio only, or watching and
+// listening.
 "use strict";
 (() => {
   const cfg = window.HEARINGS_ROOM, T = cfg.text;
   const $ = (id) => document.getElementById(id);
   const say = (text) => { $("status").textContent = text; };
   const MODERATORS = ["presiding_judge", "judge", "clerk", "mediator", "liaison"];
-  const pcs = new Map(), names = new Map();
+  const pcs = new Map(), names = new Map(), roles = new Map();
+  const roleName = (role) => T.roles[role] || role;
+  const moderates = (role) => MODERATORS.includes(role);
   // Per connection: whether we are making an offer, and whether we ignored the remote's.
   const negotiation = new WeakMap();
   let ws, me, myRole, iceServers = cfg.iceServers || [], local, queue = Promise.resolve();
-  let retry = 0, finished = false;
+  let retry = 0, finished = false, calling = false, mySubroom = "main";
+  // Who is in my (sub-)room now, by peer id: their role.
+  const here = new Map();
 
   const send = (frame) => ws && ws.readyState === 1 && ws.send(JSON.stringify(frame));
   const wsUrl = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/rooms/${cfg.sessionId}`;
 
+  const VIDEO = {width: 640, height: 480};
+  // A missing (or busy) device is no reason to stay out: try with less, down to nothing.
+  const MISSING = ["NotFoundError", "OverconstrainedError", "NotReadableError"];
+  const DENIED = ["NotAllowedError", "SecurityError"];
+
   async function media() {
-    if (!local) local = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 480}});
+    if (local) return local;
+    for (const constraints of [{audio: true, video: VIDEO}, {audio: true}, {video: VIDEO}]) {
+      try {
+        local = await navigator.mediaDevices.getUserMedia(constraints);
+        break;
+      } catch (err) {
+        if (!MISSING.includes(err.name)) throw err;
+      }
+    }
+    local = local || new MediaStream();
+    const audio = local.getAudioTracks().length > 0, video = local.getVideoTracks().length > 0;
+    note(audio && video ? "" : audio ? T.noCamera : video ? T.noMic : T.noMedia);
+    showToggle("audio");
+    showToggle("video");
     return local;
+  }
+
+  function note(text) {
+    $("media-note").textContent = text;
+    $("media-note").hidden = !text;
+  }
+
+  function deviceError(err) {
+    const denied = DENIED.includes(err.name);
+    note(denied ? T.denied : `${T.noDevice} (${err.name})`);
+    return denied ? T.deniedShort : `${T.noDevice} (${err.name})`;
+  }
+
+  // The microphone and camera buttons say (and show) whether they are on or off.
+  function showToggle(kind) {
+    const id = kind === "audio" ? "mic" : "cam";
+    const tracks = local ? local.getTracks().filter((t) => t.kind === kind) : [];
+    const on = tracks.some((t) => t.enabled);
+    const b = $(id);
+    b.disabled = !tracks.length;
+    b.setAttribute("aria-pressed", String(on));
+    b.textContent = T[id + (!tracks.length ? "None" : on ? "On" : "Off")];
+    b.classList.toggle("off", !on);
   }
 
   // --- pre-join self-test -------------------------------------------------------------
@@ -69,20 +116,22 @@
   async function selfTest() {
     $("selftest").disabled = true;
     let camera = false, mic = false;
+    let usable = true;
     try {
       const stream = await media();
       $("preview").srcObject = stream;
-      camera = mark("check-camera", stream.getVideoTracks().length > 0);
-      mic = mark("check-mic", stream.getAudioTracks().length > 0);
+      camera = mark("check-camera", stream.getVideoTracks().length > 0, stream.getVideoTracks().length ? "" : T.missing);
+      mic = mark("check-mic", stream.getAudioTracks().length > 0, stream.getAudioTracks().length ? "" : T.missing);
       if (mic) listen(stream);
     } catch (err) {
-      mark("check-camera", false, `${T.noDevice} (${err.name})`);
+      usable = false;
+      mark("check-camera", false, deviceError(err));
       mark("check-mic", false, "—");
     }
     const signal = mark("check-signal", await signalingReachable());
     const path = await networkPath();
     mark("check-network", path !== "none", T[path] || T.fail);
-    const verdict = !camera || !mic || !signal || path === "none" ? "bad" : path === "local" ? "okay" : "good";
+    const verdict = !usable || !signal || path === "none" ? "bad" : !camera || !mic ? "limited" : path === "local" ? "okay" : "good";
     $("verdict").textContent = T[verdict];
     $("verdict").dataset.result = verdict;
     $("selftest").disabled = false;
@@ -97,13 +146,19 @@
       fig.style.margin = "0";
       const video = Object.assign(document.createElement("video"), {id: "v-" + peerId, autoplay: true, playsInline: true});
       video.style.cssText = "width:100%;background:#111";
-      const caption = document.createElement("figcaption");
-      caption.textContent = names.get(peerId) || "";
-      fig.append(video, caption);
-      if (MODERATORS.includes(myRole)) fig.append(controlsFor(peerId));
+      fig.append(video, document.createElement("figcaption"));
+      caption(peerId, fig);
+      if (moderates(myRole)) fig.append(controlsFor(peerId));
       $("videos").appendChild(fig);
     }
     return fig.querySelector("video");
+  }
+
+  // A tile's caption: the name, and the role in the page's language.
+  function caption(peerId, fig = document.getElementById("t-" + peerId)) {
+    if (!fig) return;
+    const role = roles.has(peerId) ? "（" + roleName(roles.get(peerId)) + "）" : "";
+    fig.querySelector("figcaption").textContent = (names.get(peerId) || "") + role;
   }
 
   function button(text, onClick) {
@@ -135,7 +190,8 @@
   // A connection's DTLS fingerprint names it: a new one means the remote rebuilt its side.
   const fingerprint = (sdp) => (/^a=fingerprint:(.+)$/m.exec(sdp || "") || [])[1];
 
-  function peer(peerId) {
+  // ``offering``: made to send the first offer (not for an offer that has come in).
+  function peer(peerId, offering = true) {
     if (pcs.has(peerId)) return pcs.get(peerId);
     const pc = new RTCPeerConnection({iceServers});
     const state = {makingOffer: false, ignoreOffer: false};
@@ -157,10 +213,20 @@
     pc.onconnectionstatechange = () => {
       // Rebuilt with a new connection and a fresh offer: not every peer can restart ICE.
       if (pc.connectionState === "failed" && pcs.get(peerId) === pc) { close(peerId); peer(peerId); }
+      // A tile once connected, even without a track: someone without a camera or microphone
+      // is still seen by name, and the moderator's controls for them are there.
+      if (pc.connectionState === "connected" && pcs.get(peerId) === pc) tile(peerId);
     };
     // Adding the tracks makes the connection need negotiating: it offers (onnegotiationneeded),
     // unless it was made for an offer that has come in (then it answers that).
     local.getTracks().forEach((t) => pc.addTrack(t, local));
+    // Without a camera (or microphone) of our own, still ask to receive the others'. Only
+    // when offering: an answer's transceivers come from the offer.
+    if (offering) {
+      for (const kind of ["audio", "video"]) {
+        if (!local.getTracks().some((t) => t.kind === kind)) pc.addTransceiver(kind, {direction: "recvonly"});
+      }
+    }
     return pc;
   }
 
@@ -179,7 +245,7 @@
     }
     if (!pc) {
       if (sdp.type !== "offer") return;
-      pc = peer(from);
+      pc = peer(from, false);
     }
     const state = negotiation.get(pc);
     const collision = sdp.type === "offer" && (state.makingOffer || pc.signalingState !== "stable");
@@ -206,9 +272,23 @@
     }
   }
 
-  function call(p) {
+  function meet(p) {
     if (p.name) names.set(p.peer_id, p.name);
+    roles.set(p.peer_id, p.role);
+    here.set(p.peer_id, p.role);
+    caption(p.peer_id);
+  }
+
+  function call(p) {
+    meet(p);
     peer(p.peer_id);
+  }
+
+  // Where I am: the main room, or a caucus (背对背) sub-room of a mediation.
+  function whereAmI() {
+    if (mySubroom === "main") return say(T.inRoom);
+    if (moderates(myRole)) return say(T.modInCaucus);
+    say([...here.values()].some(moderates) ? T.caucusTalk : T.caucusWait);
   }
 
   function recording(state) {
@@ -222,45 +302,84 @@
   }
 
   function inRoom(peers) {
-    say(T.inRoom);
+    here.clear();
     $("controls").hidden = false;
     peers.forEach(call);
+    whereAmI();
+  }
+
+  // The moderator's view of the sub-rooms: who is elsewhere, bring them back, or go there.
+  function subrooms(peers) {
+    const mine = peers.find((p) => p.peer_id === me);
+    if (mine) mySubroom = mine.subroom;
+    const list = $("subrooms");
+    list.replaceChildren();
+    for (const p of peers) {
+      if (p.peer_id === me || p.subroom === mySubroom) continue;
+      const li = document.createElement("li");
+      li.dataset.subroom = p.subroom;
+      li.append(`${p.subroom === "main" ? T.mainRoom : T.caucus} · ${roleName(p.role)} ${p.name} `);
+      if (p.subroom !== "main") li.append(button(T.back, () => send({type: "move", peer_id: p.peer_id, subroom: "main"})));
+      li.append(button(T.follow, () => send({type: "move", peer_id: me, subroom: p.subroom})));
+      list.appendChild(li);
+    }
+    $("back-main").hidden = mySubroom === "main";
+    $("rooms").hidden = !list.children.length && mySubroom === "main";
   }
 
   function lobbyEntry(p) {
     if (document.getElementById("w-" + p.peer_id)) return;
     const li = document.createElement("li");
     li.id = "w-" + p.peer_id;
-    const admit = button(T.admit, () => { send({type: "admit", peer_id: p.peer_id}); li.remove(); });
-    li.append(`${p.name}（${p.role}）${p.apart ? " · " + T.witness : ""} `, admit);
+    const admit = button(T.admit, () => { send({type: "admit", peer_id: p.peer_id}); li.remove(); lobby(); });
+    li.append(`${p.name}（${roleName(p.role)}）${p.apart ? " · " + T.witness : ""} `, admit);
     $("waiting").appendChild(li);
-    $("lobby").hidden = false;
+    lobby();
+  }
+
+  // The waiting list shows only while someone is waiting.
+  const lobby = () => { $("lobby").hidden = !$("waiting").children.length; };
+
+  function endCall(text) {
+    finished = true;
+    calling = false;
+    [...pcs.keys()].forEach(close);
+    say(text);
   }
 
   async function handle(m) {
     switch (m.type) {
       case "welcome":
         me = m.peer_id; myRole = m.role; iceServers = m.ice_servers || iceServers; retry = 0;
+        mySubroom = "main";
+        if (moderates(m.role)) { $("end").hidden = false; subrooms([]); }
         if (m.state === "admitted") inRoom(m.peers); else say(T.waiting);
-        if (MODERATORS.includes(m.role)) $("end").hidden = false;
         break;
       case "admitted": inRoom(m.peers); break;
       case "waiting": lobbyEntry(m.peer); break;
-      case "peer-joined": names.set(m.peer.peer_id, m.peer.name); break;
+      case "peer-joined": meet(m.peer); if (mySubroom !== "main") whereAmI(); break;
       case "offer": case "answer": await description(m.from, m.sdp); break;
       case "candidate": await candidate(m.from, m.candidate); break;
-      case "peer-left": close(m.peer_id); document.getElementById("w-" + m.peer_id)?.remove(); break;
+      case "peer-left":
+        close(m.peer_id);
+        here.delete(m.peer_id);
+        document.getElementById("w-" + m.peer_id)?.remove();
+        lobby();
+        if (mySubroom !== "main") whereAmI();
+        break;
       case "mute":
         local.getTracks().filter((t) => t.kind === m.media).forEach((t) => { t.enabled = false; });
+        showToggle(m.media);
         say(T.muted);
         break;
       case "recording":
         recording(m.state);
         window.dispatchEvent(new CustomEvent("hearings:recording", {detail: m}));
         break;
-      case "moved": [...pcs.keys()].forEach(close); inRoom(m.peers); break;
-      case "dismissed": [...pcs.keys()].forEach(close); $("controls").hidden = true; say(T.lobby); break;
-      case "ended": finished = true; [...pcs.keys()].forEach(close); say(T.ended); break;
+      case "moved": [...pcs.keys()].forEach(close); mySubroom = m.subroom; inRoom(m.peers); break;
+      case "subrooms": subrooms(m.peers); break;
+      case "dismissed": [...pcs.keys()].forEach(close); here.clear(); mySubroom = "main"; $("controls").hidden = true; say(T.lobby); break;
+      case "ended": endCall(T.ended); break;
       case "error": console.warn("room:", m.error); break;
     }
   }
@@ -273,7 +392,7 @@
     ws.onclose = (e) => {
       [...pcs.keys()].forEach(close);
       if (finished || [4401, 4403, 4408, 1000].includes(e.code)) {
-        if (!finished) say(`${T.cannot} (${e.code})`);
+        if (!finished) endCall(`${T.cannot} (${e.code})`);
         return;
       }
       say(T.reconnecting);
@@ -286,18 +405,31 @@
   $("consent").onchange = (e) => { $("join").disabled = !e.target.checked; };
   $("join").onclick = async () => {
     $("join").disabled = true;
-    try { await media(); } catch (err) { say(`${T.noDevice} (${err.name})`); $("join").disabled = false; return; }
+    try { await media(); } catch (err) { say(deviceError(err)); $("join").disabled = false; return; }
     $("self").srcObject = local;
+    calling = true;
+    // Mid-call, a link of the page (language, directory …) opens beside the call, not over it.
+    document.querySelectorAll("a[href]:not([href^='#']):not([href^='tel:'])").forEach((a) => {
+      a.target = "_blank";
+      a.rel = "noopener";
+    });
     $("prejoin").hidden = true;
     $("videos").hidden = false;
     if ($("panels")) $("panels").hidden = false;
     connect();
   };
-  const toggle = (kind, id) => () => {
-    local.getTracks().filter((t) => t.kind === kind).forEach((t) => { t.enabled = !t.enabled; $(id).setAttribute("aria-pressed", String(t.enabled)); });
+  const toggle = (kind) => () => {
+    local.getTracks().filter((t) => t.kind === kind).forEach((t) => { t.enabled = !t.enabled; });
+    showToggle(kind);
   };
-  $("mic").onclick = toggle("audio", "mic");
-  $("cam").onclick = toggle("video", "cam");
-  $("leave").onclick = () => { finished = true; send({type: "leave"}); [...pcs.keys()].forEach(close); say(T.left); };
-  $("end").onclick = () => send({type: "end"});
+  $("mic").onclick = toggle("audio");
+  $("cam").onclick = toggle("video");
+  $("leave").onclick = () => { send({type: "leave"}); endCall(T.left); };
+  // Ending closes the room for everyone and can't be undone: ask first.
+  $("end").onclick = () => { if (confirm(T.confirmEnd)) send({type: "end"}); };
+  $("back-main").onclick = () => send({type: "move", peer_id: me, subroom: "main"});
+  // Anything else that would leave the page mid-call (reload, back, signing out) asks first.
+  window.addEventListener("beforeunload", (e) => {
+    if (calling && !finished) { e.preventDefault(); e.returnValue = ""; }
+  });
 })();

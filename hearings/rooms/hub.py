@@ -156,12 +156,15 @@ class Hub:
                     log.exception("room: could not announce a gone peer")
 
     def _tell_gone(self, info: PeerInfo) -> None:
+        roster = self.bus.peers(info.session_id)
         if info.state == "admitted":
-            audience = self._admitted(info)
+            audience = self._admitted(info, roster=roster)
         else:
-            audience = self._moderators(info.session_id)
+            audience = self._moderators(info.session_id, roster)
         self.send_to(info.session_id, [p.peer_id for p in audience],
                      {"type": "peer-left", "peer_id": info.peer_id})  # fmt: skip
+        if info.state == "admitted":
+            self._tell_subrooms(info.session_id, roster, changed=info.subroom != "main")
 
     def local_connections(self, session_id: int | None = None) -> list[Connection]:
         """This process's open connections (of one room, or all)."""
@@ -207,16 +210,39 @@ class Hub:
               subroom=info.subroom, node=self.bus.node, **detail)  # fmt: skip
         self.on_event(info, name, detail)
 
-    def _admitted(self, info: PeerInfo, subroom: str | None = None) -> list[PeerInfo]:
+    # ``roster``: the room's peers as just read from the bus (one read serves several uses).
+    def _admitted(
+        self, info: PeerInfo, subroom: str | None = None, roster: list[PeerInfo] | None = None
+    ) -> list[PeerInfo]:
         room = subroom or info.subroom
         return [
             p
-            for p in self.bus.peers(info.session_id)
+            for p in (self.bus.peers(info.session_id) if roster is None else roster)
             if p.state == "admitted" and p.subroom == room and p.peer_id != info.peer_id
         ]
 
-    def _moderators(self, session_id: int) -> list[PeerInfo]:
-        return [p for p in self.bus.peers(session_id) if p.moderates and p.state == "admitted"]
+    def _moderators(self, session_id: int, roster: list[PeerInfo] | None = None) -> list[PeerInfo]:
+        peers = self.bus.peers(session_id) if roster is None else roster
+        return [p for p in peers if p.moderates and p.state == "admitted"]
+
+    def _tell_subrooms(
+        self, session_id: int, roster: list[PeerInfo], changed: bool = False
+    ) -> None:
+        """Tell the moderators who is in which sub-room, while any caucus is in use.
+
+        ``peer-joined``/``peer-left`` (and ``welcome``/``admitted`` lists) mean "in your
+        sub-room: expect or send an offer", so a peer elsewhere can't be announced with them;
+        this frame of its own, sent to moderators only, carries no one's media or signaling.
+        ``changed``: a caucus just emptied, so send even when everyone is back in ``main``.
+        """
+        admitted = [p for p in roster if p.state == "admitted"]
+        if not changed and all(p.subroom == "main" for p in admitted):
+            return
+        frame = {
+            "type": "subrooms",
+            "peers": [{**p.public(), "subroom": p.subroom} for p in admitted],
+        }
+        self.send_to(session_id, [p.peer_id for p in admitted if p.moderates], frame)
 
     def _waiting_frame(self, info: PeerInfo, kind: str) -> dict[str, Any]:
         # In a hearing a witness waits apart, called in only when the judge wants them.
@@ -259,14 +285,19 @@ class Hub:
             if info.state == "admitted":
                 # Recorded before anyone hears of it: what peers are told is already on file.
                 self._record(info, "admitted", {"by": "reconnect" if back else "role"})
-                others = self._admitted(info)
+                roster = self.bus.peers(info.session_id)
+                others = self._admitted(info, roster=roster)
                 welcome["peers"] = [p.public() for p in others]
-                conn.send(welcome)
+                # The others hear of the arrival before it can offer them anything: its
+                # offer never overtakes the name and role it comes from.
                 self.send_to(info.session_id, [p.peer_id for p in others],
                              {"type": "peer-joined", "peer": info.public()})  # fmt: skip
-                for waiting in self.bus.peers(info.session_id):
+                conn.send(welcome)
+                for waiting in roster:
                     if waiting.state == "waiting":
                         conn.send(self._waiting_frame(waiting, kind))
+                if kind == "mediation":
+                    self._tell_subrooms(info.session_id, roster)
             else:
                 conn.send(welcome)
                 moderators = [m.peer_id for m in self._moderators(info.session_id)]
@@ -368,15 +399,21 @@ class Hub:
         target = self._target(me, message)
         if target.state != "waiting":
             raise ProtocolError("that peer is not waiting")
-        target.state, target.subroom = "admitted", me.subroom
+        # Into the main room, even when the moderator admitting is in a caucus: a caucus is
+        # private to the side the mediator talks to there.
+        target.state, target.subroom = "admitted", "main"
         self._store(target)
         self._remember(target, True)
         self._record(target, "admitted", {"by": me.peer_id})
-        others = self._admitted(target)
-        self.send_to(me.session_id, [target.peer_id],
-                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
+        roster = self.bus.peers(me.session_id)
+        others = self._admitted(target, roster=roster)
+        # peer-joined first: the admitted peer's offers follow its name (see ``join``).
         self.send_to(me.session_id, [p.peer_id for p in others],
                      {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self.send_to(me.session_id, [target.peer_id],
+                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
+        if kind == "mediation":
+            self._tell_subrooms(me.session_id, roster)
 
     def _dismiss(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
         """Send an admitted peer back to the waiting room (a witness who has testified)."""
@@ -390,8 +427,10 @@ class Hub:
         self.send_to(me.session_id, [target.peer_id], {"type": "dismissed"})
         self.send_to(me.session_id, [p.peer_id for p in others],
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
-        self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id)],
+        roster = self.bus.peers(me.session_id)
+        self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id, roster)],
                      self._waiting_frame(target, kind))  # fmt: skip
+        self._tell_subrooms(me.session_id, roster, changed=target.subroom != "main")
         self._record(target, "moved", {"to": "waiting", "by": me.peer_id})
 
     def _mute(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
@@ -432,14 +471,16 @@ class Hub:
         old = self._admitted(target)
         target.subroom = subroom
         self._store(target)
-        new = self._admitted(target)
+        roster = self.bus.peers(me.session_id)
+        new = self._admitted(target, roster=roster)
         self.send_to(me.session_id, [p.peer_id for p in old],
                      {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
+        self.send_to(me.session_id, [p.peer_id for p in new],
+                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
         self.send_to(
             me.session_id,
             [target.peer_id],
             {"type": "moved", "subroom": subroom, "peers": [p.public() for p in new]},
         )
-        self.send_to(me.session_id, [p.peer_id for p in new],
-                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
+        self._tell_subrooms(me.session_id, roster, changed=True)
         self._record(target, "moved", {"to": subroom, "by": me.peer_id})

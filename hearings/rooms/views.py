@@ -14,6 +14,7 @@ from spectree import Response
 from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
+from hearings.i18n import gettext as _
 from hearings.logs import event
 from hearings.page_errors import join_refusal
 from hearings.rooms import services
@@ -24,6 +25,7 @@ from hearings.rooms.ice import ice_servers
 from hearings.rooms.panels import render_room_panels, room_state
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
+from hearings.scheduling.labels import ROLES
 from hearings.scheduling.schemas import Problem
 from hearings.security import same_site
 from hearings.timekeeping import isoformat, utcnow
@@ -100,6 +102,7 @@ def join(token: str):
         ice_servers=ice_servers(f"p{participant.id}"),
         panels=render_room_panels(session, participant) if admission.in_window else [],
         state=room_state(session),
+        role_names={role: _(name) for role, name in ROLES.items()},
     )
 
 

@@ -115,7 +115,8 @@ def test_book_meet_drop_and_end(browser, live_server, court_staff, app, artifact
         mediator.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
         party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
 
-        # The mediator ends it; the session page shows who attended.
+        # The mediator ends it (and confirms); the session page shows who attended.
+        mediator.once("dialog", lambda dialog: dialog.accept())
         mediator.click("#end")
         party.wait_for_function("document.getElementById('status').textContent.length > 0")
         party.wait_for_selector("#videos video[id^='v-']", state="detached")

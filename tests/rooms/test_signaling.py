@@ -265,6 +265,93 @@ def test_caucus_rooms_keep_parties_apart(now_session, join):
     assert "offer" not in frames
 
 
+def test_moderators_see_who_is_in_which_caucus(now_session, join):
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    a = join(s["id"], s["tokens"]["applicant"])
+    b = join(s["id"], s["tokens"]["respondent"])
+    for p in (a, b):
+        mediator.expect("waiting")
+        mediator.send({"type": "admit", "peer_id": p.peer_id})
+        p.expect("admitted")
+
+    def rooms(frame: dict) -> dict[str, str]:
+        return {p["name"]: p["subroom"] for p in frame["peers"]}
+
+    mediator.send({"type": "move", "peer_id": a.peer_id, "subroom": "caucus-a"})
+    assert a.expect("moved")["subroom"] == "caucus-a"
+    # The party's tile leaves the mediator's room, but the mediator still sees where it is.
+    assert mediator.expect("peer-left")["peer_id"] == a.peer_id
+    seen = mediator.expect("subrooms")
+    assert rooms(seen) == {"张三": "caucus-a", "李四": "main", seen["peers"][0]["name"]: "main"}
+    assert {p["role"] for p in seen["peers"]} == {"mediator", "party"}
+
+    # The mediator follows into the caucus and comes back; then brings the party back.
+    mediator.send({"type": "move", "peer_id": mediator.peer_id, "subroom": "caucus-a"})
+    assert [p["peer_id"] for p in mediator.expect("moved")["peers"]] == [a.peer_id]
+    assert a.expect("peer-joined")["peer"]["role"] == "mediator"
+    while (left := b.expect("peer-left"))["peer_id"] == a.peer_id:
+        pass
+    assert left["peer_id"] == mediator.peer_id
+    assert rooms(mediator.expect("subrooms"))["李四"] == "main"
+    mediator.send({"type": "move", "peer_id": mediator.peer_id, "subroom": "main"})
+    assert [p["peer_id"] for p in mediator.expect("moved")["peers"]] == [b.peer_id]
+    mediator.expect("subrooms")
+    mediator.send({"type": "move", "peer_id": a.peer_id, "subroom": "main"})
+    assert {p["peer_id"] for p in a.expect("moved")["peers"]} == {mediator.peer_id, b.peer_id}
+    assert set(rooms(mediator.expect("subrooms")).values()) == {"main"}
+
+    # A party in a caucus who drops out is taken off the moderator's list too.
+    mediator.send({"type": "move", "peer_id": b.peer_id, "subroom": "caucus-b"})
+    assert rooms(mediator.expect("subrooms"))["李四"] == "caucus-b"
+    b.ws.close()
+    assert "李四" not in rooms(mediator.expect("subrooms"))
+
+    # Parties never hear where anyone else is.
+    a.send({"type": "ping"})
+    frames = []
+    while (frame := a.recv())["type"] != "pong":
+        frames.append(frame["type"])
+    assert "subrooms" not in frames
+
+
+def test_a_party_admitted_while_the_mediator_is_in_a_caucus_waits_in_the_main_room(
+    now_session, join
+):
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    a = join(s["id"], s["tokens"]["applicant"])
+    mediator.expect("waiting")
+    mediator.send({"type": "admit", "peer_id": a.peer_id})
+    a.expect("admitted")
+    mediator.send({"type": "move", "peer_id": a.peer_id, "subroom": "caucus-a"})
+    mediator.send({"type": "move", "peer_id": mediator.peer_id, "subroom": "caucus-a"})
+    mediator.expect("moved")
+    b = join(s["id"], s["tokens"]["respondent"])
+    mediator.expect("waiting")
+    mediator.send({"type": "admit", "peer_id": b.peer_id})
+    # The respondent never enters the applicant's caucus.
+    assert b.expect("admitted")["peers"] == []
+    while (frame := mediator.recv())["type"] != "subrooms" or len(frame["peers"]) < 3:
+        assert frame["type"] != "peer-joined"
+    assert {p["name"]: p["subroom"] for p in frame["peers"]}["李四"] == "main"
+
+
+def test_an_arrival_is_announced_before_its_offer(now_session, join):
+    s = now_session("mediation")
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    party = join(s["id"], s["tokens"]["applicant"])
+    mediator.expect("waiting")
+    mediator.send({"type": "admit", "peer_id": party.peer_id})
+    party.expect("admitted")
+    party.send({"type": "offer", "to": mediator.peer_id, "sdp": {"type": "offer", "sdp": "v=0"}})
+    # The mediator learns who the newcomer is before its offer comes (to name the tile).
+    frames = []
+    while (frame := mediator.recv())["type"] != "offer":
+        frames.append(frame["type"])
+    assert "peer-joined" in frames
+
+
 def test_witness_waits_apart_in_a_hearing(now_session, join, court_staff):
     people = [
         {"role": "presiding_judge", "staff_id": court_staff["luoyang-judge1"].id},
