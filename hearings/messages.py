@@ -19,26 +19,13 @@ import holidays
 
 from hearings.i18n import current_language
 from hearings.i18n import gettext as _
+from hearings.scheduling import labels
 from hearings.timekeeping import local
 
 #: The courts as their staff name them.
 COURTS = {"luoyang": "洛阳中院", "luohe": "漯河中院"}
-#: The role and kind names of the pages (kept in step with ``scheduling/labels.py``).
-ROLES = {
-    "presiding_judge": "审判长",
-    "judge": "法官",
-    "clerk": "书记员",
-    "mediator": "调解员",
-    "liaison": "联络员",
-    "party": "当事人",
-    "attorney": "代理律师",
-    "witness": "证人",
-    "interpreter": "翻译",
-    "principal": "委托人",
-    "agent": "受托代理人",
-    "observer": "旁听",
-    "admin": "管理员",
-}
+#: The role names of the pages.
+ROLES = labels.ROLES
 #: What a session lacks (``missing-role``'s ``needs``), as a whole sentence.
 NEEDS = {
     "mediator": "视频调解须有一名调解员。",

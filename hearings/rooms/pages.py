@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -63,23 +64,32 @@ def links_overview(session_id: int) -> str:
     return _links_page(session, [])
 
 
-@staff_pages.post("/sessions/<int:session_id>/links")
-@login_required
-def links_page(session_id: int) -> str | Response:
-    """Issue each participant's personal link: copy it or show its QR code (shown this once:
-    the page turns into the overview if it is reloaded)."""
+def _issue(session_id: int, issue: Callable[[Session], Any]) -> tuple[Session, Any]:
+    """Issue links with ``issue(session)`` and commit; if the page was out of date or the
+    issue refused, nothing is issued and the answer is where to go instead (a redirect)."""
     session = load_session(session_id)
     if _sent_again(session_id):
         flash(_("页面已过期：此后已有链接签发，本次未再签发。"), "ok")
-        return redirect(url_for("room_pages.links_overview", session_id=session_id))
+        return session, redirect(url_for("room_pages.links_overview", session_id=session_id))
     try:
-        links = services.issue_links(current_user, session)
+        issued = issue(session)
         db.session.commit()
     except HearingsError as error:
         db.session.rollback()
         for sentence in error_refusal(error):
             flash(sentence)
-        return redirect(url_for("scheduling.session_page", session_id=session_id))
+        return session, redirect(url_for("scheduling.session_page", session_id=session_id))
+    return session, issued
+
+
+@staff_pages.post("/sessions/<int:session_id>/links")
+@login_required
+def links_page(session_id: int) -> str | Response:
+    """Issue each participant's personal link: copy it or show its QR code (shown this once:
+    the page turns into the overview if it is reloaded)."""
+    session, links = _issue(session_id, lambda s: services.issue_links(current_user, s))
+    if isinstance(links, Response):
+        return links
     return _links_page(session, links)
 
 
@@ -87,18 +97,11 @@ def links_page(session_id: int) -> str | Response:
 @login_required
 def reissue_link(session_id: int, participant_id: int) -> str | Response:
     """Replace one person's link (old ones stop working; they are sent the new one)."""
-    session = load_session(session_id)
-    if _sent_again(session_id):
-        flash(_("页面已过期：此后已有链接签发，本次未再签发。"), "ok")
-        return redirect(url_for("room_pages.links_overview", session_id=session_id))
-    try:
-        link = services.reissue_link(current_user, session, participant_id)
-        db.session.commit()
-    except HearingsError as error:
-        db.session.rollback()
-        for sentence in error_refusal(error):
-            flash(sentence)
-        return redirect(url_for("scheduling.session_page", session_id=session_id))
+    session, link = _issue(
+        session_id, lambda s: services.reissue_link(current_user, s, participant_id)
+    )
+    if isinstance(link, Response):
+        return link
     services.close_replaced(session_id, participant_id)
     flash(_("已重新签发链接：旧链接已失效，新链接已通过邮件发送。"), "ok")
     return _links_page(session, [link], reissued=True)
