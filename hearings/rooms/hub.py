@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from hearings.logs import event
+from hearings.rooms import moderation
 from hearings.rooms.bus import Bus, BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection
+from hearings.rooms.moderation import ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +22,14 @@ log = logging.getLogger(__name__)
 SERVICE_RESTART = 1012
 
 RELAYED = ("offer", "answer", "candidate")
-SUBROOM = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 #: Called as ``on_event(info, event, detail)`` for attendance and session progress.
 EventSink = Callable[[PeerInfo, str, dict[str, Any]], None]
 
 
-class ProtocolError(Exception):
-    """A frame the hub can't act on; the peer gets an ``error`` frame and stays."""
-
-
 class Hub:
-    """Rooms of this process's connections, coordinated through the bus."""
+    """Rooms of this process's connections, coordinated through the bus (the moderator's
+    controls are in ``moderation``)."""
 
     def __init__(
         self,
@@ -346,11 +343,11 @@ class Hub:
             conn.close(1000, "left")
         elif kind_of == "ping":
             conn.send({"type": "pong"})
-        elif kind_of in ("admit", "mute", "remove", "end", "move", "dismiss"):
+        elif isinstance(kind_of, str) and kind_of in moderation.ACTIONS:
             if not me.moderates or me.state != "admitted":
                 raise ProtocolError(f"only the judge or mediator may {kind_of}")
             with self.bus.room_lock(me.session_id):
-                getattr(self, f"_{kind_of}")(me, message, kind)
+                moderation.ACTIONS[kind_of](self, me, message, kind)
         else:
             raise ProtocolError(f"unknown frame type {kind_of!r}")
 
@@ -394,93 +391,3 @@ class Hub:
         self.send_to(me.session_id, [target.peer_id], frame)
         event(log, "room.relay", logging.DEBUG, session=me.session_id, peer=me.peer_id,
               to=target.peer_id, frame=message["type"])  # fmt: skip
-
-    def _admit(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        target = self._target(me, message)
-        if target.state != "waiting":
-            raise ProtocolError("that peer is not waiting")
-        # Into the main room, even when the moderator admitting is in a caucus: a caucus is
-        # private to the side the mediator talks to there.
-        target.state, target.subroom = "admitted", "main"
-        self._store(target)
-        self._remember(target, True)
-        self._record(target, "admitted", {"by": me.peer_id})
-        roster = self.bus.peers(me.session_id)
-        others = self._admitted(target, roster=roster)
-        # peer-joined first: the admitted peer's offers follow its name (see ``join``).
-        self.send_to(me.session_id, [p.peer_id for p in others],
-                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
-        self.send_to(me.session_id, [target.peer_id],
-                     {"type": "admitted", "peers": [p.public() for p in others]})  # fmt: skip
-        if kind == "mediation":
-            self._tell_subrooms(me.session_id, roster)
-
-    def _dismiss(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        """Send an admitted peer back to the waiting room (a witness who has testified)."""
-        target = self._target(me, message)
-        if target.state != "admitted" or target.moderates:
-            raise ProtocolError("only an admitted party can be sent back to wait")
-        others = self._admitted(target)
-        target.state = "waiting"
-        self._store(target)
-        self._remember(target, False)
-        self.send_to(me.session_id, [target.peer_id], {"type": "dismissed"})
-        self.send_to(me.session_id, [p.peer_id for p in others],
-                     {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
-        roster = self.bus.peers(me.session_id)
-        self.send_to(me.session_id, [m.peer_id for m in self._moderators(me.session_id, roster)],
-                     self._waiting_frame(target, kind))  # fmt: skip
-        self._tell_subrooms(me.session_id, roster, changed=target.subroom != "main")
-        self._record(target, "moved", {"to": "waiting", "by": me.peer_id})
-
-    def _mute(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        target = self._target(me, message)
-        media = message.get("media", "audio")
-        if media not in ("audio", "video"):
-            raise ProtocolError("media is audio or video")
-        self.send_to(me.session_id, [target.peer_id],
-                     {"type": "mute", "media": media, "by": me.peer_id})  # fmt: skip
-        event(log, "room.mute", session=me.session_id, peer=target.peer_id, by=me.peer_id,
-              media=media)  # fmt: skip
-
-    def _remove(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        target = self._target(me, message)
-        self._remember(target, False)
-        event(log, "room.remove", session=me.session_id, peer=target.peer_id, by=me.peer_id)
-        self.bus.publish(
-            me.session_id,
-            {"kind": "close", "peer_ids": [target.peer_id], "code": 4403,
-             "reason": "removed by the court", "departure": "removed"},
-        )  # fmt: skip
-
-    def _end(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        self._record(me, "ended", {})
-        self.broadcast(me.session_id, {"type": "ended", "by": me.peer_id})
-        self.close_room(me.session_id, 1000, "the session has ended", "ended")
-
-    def _move(self, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
-        """Mediation caucus (背对背): move a peer to a sub-room or back to ``main``."""
-        if kind != "mediation":
-            raise ProtocolError("sub-rooms exist only in mediation")
-        subroom = message.get("subroom")
-        if not isinstance(subroom, str) or not SUBROOM.match(subroom):
-            raise ProtocolError("subroom must be 1–32 of a-z, 0-9 and -")
-        target = self._target(me, message)
-        if target.state != "admitted" or target.subroom == subroom:
-            return
-        old = self._admitted(target)
-        target.subroom = subroom
-        self._store(target)
-        roster = self.bus.peers(me.session_id)
-        new = self._admitted(target, roster=roster)
-        self.send_to(me.session_id, [p.peer_id for p in old],
-                     {"type": "peer-left", "peer_id": target.peer_id})  # fmt: skip
-        self.send_to(me.session_id, [p.peer_id for p in new],
-                     {"type": "peer-joined", "peer": target.public()})  # fmt: skip
-        self.send_to(
-            me.session_id,
-            [target.peer_id],
-            {"type": "moved", "subroom": subroom, "peers": [p.public() for p in new]},
-        )
-        self._tell_subrooms(me.session_id, roster, changed=True)
-        self._record(target, "moved", {"to": subroom, "by": me.peer_id})
