@@ -337,15 +337,29 @@ def test_a_party_admitted_while_the_mediator_is_in_a_caucus_waits_in_the_main_ro
     assert {p["name"]: p["subroom"] for p in frame["peers"]}["李四"] == "main"
 
 
-def test_an_arrival_is_announced_before_its_offer(now_session, join):
+def test_an_arrival_is_announced_before_its_offer(app, now_session, join):
+    """The others hear ``peer-joined`` before the newcomer hears ``admitted`` (and so before
+    its offers, which follow ``admitted``): a tile is named when its media comes."""
     s = now_session("mediation")
     mediator = join(s["id"], s["tokens"]["mediator"])
     party = join(s["id"], s["tokens"]["applicant"])
     mediator.expect("waiting")
-    mediator.send({"type": "admit", "peer_id": party.peer_id})
-    party.expect("admitted")
+    bus = app.extensions["hearings.hub"].bus
+    published, publish = [], bus.publish
+
+    def watched(session_id, envelope):  # the real bus still delivers every envelope
+        if envelope.get("kind") == "frame":
+            published.append(envelope["frame"]["type"])
+        publish(session_id, envelope)
+
+    bus.publish = watched
+    try:
+        mediator.send({"type": "admit", "peer_id": party.peer_id})
+        party.expect("admitted")
+    finally:
+        bus.publish = publish
+    assert published.index("peer-joined") < published.index("admitted")
     party.send({"type": "offer", "to": mediator.peer_id, "sdp": {"type": "offer", "sdp": "v=0"}})
-    # The mediator learns who the newcomer is before its offer comes (to name the tile).
     frames = []
     while (frame := mediator.recv())["type"] != "offer":
         frames.append(frame["type"])
