@@ -29,6 +29,19 @@ FROZEN_NOW = "2026-09-01T09:00:00+08:00"
 TEST_KEY = "test-signing-key-0123456789abcdef-0123456789"
 
 
+#: Every test staff member's password.
+PASSWORD = "secret-password"
+
+
+def sign_in(client: FlaskClient, staff: Staff, lang: str | None = None) -> FlaskClient:
+    """Sign in on the login page (in ``lang``, if given); the client, signed in."""
+    if lang is not None:
+        client.get(f"/lang/{lang}")
+    response = client.post("/login", data={"username": staff.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
 def base_config(database_url: str, instance: Path) -> dict[str, Any]:
     """Settings every test app shares."""
     return {
@@ -142,7 +155,7 @@ def make_staff(app: Flask) -> Callable[..., Staff]:
     from hearings.courts.services import hash_password
 
     counter = {"n": 0}
-    password_hash = hash_password("secret-password")
+    password_hash = hash_password(PASSWORD)
 
     def make(court: str = "luoyang", role: str = "judge", **fields: Any) -> Staff:
         counter["n"] += 1

@@ -13,6 +13,7 @@ from hearings.notify.outbox import deliver_outbox
 from hearings.notify.services import notify_booked
 from hearings.scheduling.models import Session
 from hearings.timekeeping import utcnow
+from tests.conftest import sign_in
 
 
 def states() -> list[str]:
@@ -150,7 +151,7 @@ def test_stale_claim_is_reported_not_resent(book, smtp):
 def test_deliveries_page_for_staff(book, client, court_staff):
     session = book("mediation").json
     staff = court_staff["luoyang-mediator1"]
-    client.post("/login", data={"username": staff.username, "password": "secret-password"})
+    sign_in(client, staff)
     page = client.get(f"/sessions/{session['id']}/deliveries")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -14,17 +14,13 @@ from hearings.rooms.models import JoinLink
 from hearings.scheduling import audit
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.services import advance_status
+from tests.conftest import sign_in
 
 
 @pytest.fixture
 def signed_in(client, court_staff):
     """The test client, signed in as Luoyang's clerk."""
-    clerk = court_staff["luoyang-clerk1"]
-    response = client.post(
-        "/login", data={"username": clerk.username, "password": "secret-password"}
-    )
-    assert response.status_code == 302
-    return client
+    return sign_in(client, court_staff["luoyang-clerk1"])
 
 
 def reschedule_form(page_text: str) -> dict[str, str]:
@@ -200,6 +196,6 @@ def test_links_page_speaks_the_pages_language(signed_in, book):
 def test_links_page_is_refused_to_another_courts_staff(client, book, court_staff):
     booked = book("hearing").json
     outsider = court_staff["luohe-judge2"]
-    client.post("/login", data={"username": outsider.username, "password": "secret-password"})
+    sign_in(client, outsider)
     page = client.get(f"/sessions/{booked['id']}/links")
     assert page.status_code == 403 and "text/html" in page.content_type

@@ -11,16 +11,7 @@ import pytest
 from hearings.i18n import catalogue
 from hearings.messages import DETAILS, NEEDS, NOTICE_KINDS
 from hearings.page_errors import ERROR_PAGES, error_page
-
-
-def sign_in(client, staff, lang: str = "zh"):
-    """Sign in on the login page, in the chosen language."""
-    client.get(f"/lang/{lang}")
-    response = client.post(
-        "/login", data={"username": staff.username, "password": "secret-password"}
-    )
-    assert response.status_code == 302
-    return client
+from tests.conftest import sign_in
 
 
 def alerts(page) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hearings.i18n import catalogue
+from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,12 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def signed_in(client, court_staff):
     """The test client, signed in as Luoyang's first judge."""
-    judge = court_staff["luoyang-judge1"]
-    response = client.post(
-        "/login", data={"username": judge.username, "password": "secret-password"}
-    )
-    assert response.status_code == 302
-    return client
+    return sign_in(client, court_staff["luoyang-judge1"])
 
 
 def test_every_page_text_has_an_english_translation():
@@ -129,7 +125,7 @@ def test_session_page_links_reschedule_cancel(signed_in, book, court_staff):
 def test_other_courts_session_page_is_refused(client, book, court_staff):
     session = book("hearing").json
     outsider = court_staff["luohe-judge2"]
-    client.post("/login", data={"username": outsider.username, "password": "secret-password"})
+    sign_in(client, outsider)
     page = client.get(f"/sessions/{session['id']}")
     assert page.status_code == 403
     assert "text/html" in page.content_type

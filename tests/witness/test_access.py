@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from hearings.extensions import db
 from hearings.scheduling.models import AuditEvent
+from tests.conftest import sign_in
 
 
 def test_only_officer_judges_of_the_case_and_involved_admins_see_it(
@@ -99,8 +100,7 @@ def test_witness_record_page(app, witness, recording, client):
                     json={"step": step, "power": power}).status_code == 201  # fmt: skip
     call("POST", f"/recordings/{rid}/stop", json={})
     assert client.get(f"/recordings/{rid}/record").status_code == 302  # sign in first
-    client.post("/login", data={"username": witness["officer"].username,
-                                "password": "secret-password"})  # fmt: skip
+    sign_in(client, witness["officer"])
     page = client.get(f"/recordings/{rid}/record")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

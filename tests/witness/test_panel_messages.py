@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import sign_in
 from tests.witness.conftest import valid_id
 from tests.witness.test_record_pdf import sealed  # noqa: F401  (a fixture)
-from tests.witness.test_room_controls import sign_in
 
 
 @pytest.fixture

@@ -7,13 +7,8 @@ import re
 
 import pytest
 
+from tests.conftest import sign_in
 from tests.witness.conftest import valid_id
-
-
-def sign_in(client, staff) -> None:
-    response = client.post("/login", data={"username": staff.username,
-                                           "password": "secret-password"})  # fmt: skip
-    assert response.status_code == 302
 
 
 @pytest.fixture
