@@ -146,6 +146,16 @@ RULES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         field=_(SHORT_NOTICE_FIELD),
     ),
     "outside-hours": _outside_hours,
+    # Recurring series (scheduling/recurrence.py)
+    "rrule-invalid": lambda p: _("重复规则格式不正确（应为 RFC 5545 RRULE）。"),
+    "rrule-unbounded": lambda p: _("重复规则须写明次数（COUNT）或截止日期（UNTIL）。"),
+    "rrule-frequency": lambda p: _("系列会议最多每天一次（按天、周、月或年重复）。"),
+    "rrule-empty": lambda p: _("按此重复规则排不出任何一次会议，请检查规则。"),
+    "series-too-long": lambda p: _("系列会议的时间跨度最长%(days)s天，请缩短。",
+                                   days=p.get("days", 366)),
+    "series-too-many": lambda p: _("系列会议最多%(count)s次，请减少次数。",
+                                   count=p.get("count", 60)),
+    "series-overlaps-itself": lambda p: _("系列中的会议相互重叠：下一次在上一次结束前就开始了。"),
 }  # fmt: skip
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from hearings.errors import RuleViolation
 from hearings.extensions import db
 from hearings.scheduling.models import Session
 
@@ -79,3 +81,67 @@ def test_bad_rrules(book):
         assert word in response.json["detail"]
     only_liaison = book("mediation", rrule="FREQ=WEEKLY;COUNT=2")
     assert only_liaison.status_code == 422
+
+
+def _codes(response) -> list[str]:
+    return [p["code"] for p in response.json.get("problems", [])]
+
+
+def test_a_rule_that_never_matches_is_refused_without_walking_the_calendar(book, monkeypatch):
+    # dateutil looks for the next 30 February until year 9999 (seconds, under the write
+    # lock); the series is expanded on an equivalent calendar that ends near 9999 instead.
+    from dateutil import rrule as dateutil_rrule
+
+    rebuilds = {"n": 0}
+    rebuild = dateutil_rrule._iterinfo.rebuild
+
+    def counting(self, year, month):  # type: ignore[no-untyped-def]
+        rebuilds["n"] += 1
+        return rebuild(self, year, month)
+
+    monkeypatch.setattr(dateutil_rrule._iterinfo, "rebuild", counting)
+    response = book(
+        "liaison", rrule="FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=1", **WEEKLY_THURSDAY
+    )
+    assert response.status_code == 422
+    assert _codes(response) == ["rrule-empty"]
+    assert rebuilds["n"] < 1000  # months looked at: a walk to 9999 is about 96,000
+
+
+def test_a_series_that_overlaps_itself_is_a_rule_break_not_a_conflict(book):
+    for rrule, code in (
+        ("FREQ=SECONDLY;COUNT=50", "rrule-frequency"),
+        ("FREQ=DAILY;INTERVAL=0;COUNT=3", "rrule-invalid"),
+        ("FREQ=DAILY;BYHOUR=15,16;COUNT=2", "series-overlaps-itself"),
+    ):
+        response = book(
+            "liaison", rrule=rrule, starts_at="2026-09-10T15:00", ends_at="2026-09-10T16:30"
+        )
+        assert response.status_code == 422, rrule
+        assert _codes(response) == [code], rrule
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == 0
+
+
+def test_the_rule_broken_by_a_long_series_is_named(book):
+    span = book("liaison", rrule="FREQ=YEARLY;COUNT=3", **WEEKLY_THURSDAY)
+    assert span.status_code == 422
+    assert _codes(span) == ["series-too-long"]
+    assert "366 days" in span.json["detail"]
+    many = book("liaison", rrule="FREQ=DAILY;COUNT=500", **WEEKLY_THURSDAY)
+    assert _codes(many) == ["series-too-many"]
+    assert "60 occurrences" in many.json["detail"]
+    until = book("liaison", rrule="FREQ=MONTHLY;UNTIL=20300101T000000", **WEEKLY_THURSDAY)
+    assert _codes(until) == ["series-too-long"]
+
+
+def test_pages_say_a_series_refusal_in_words(app):
+    from hearings.messages import refusal
+    from hearings.scheduling.recurrence import expand
+    from hearings.timekeeping import parse_api_time
+
+    starts = parse_api_time("2026-09-10T15:00", "starts_at")
+    ends = parse_api_time("2026-09-10T16:00", "ends_at")
+    with pytest.raises(RuleViolation) as refused:
+        expand("FREQ=YEARLY;COUNT=3", starts, ends)
+    with app.test_request_context():
+        assert refusal(refused.value.to_problem()) == ["系列会议的时间跨度最长366天，请缩短。"]
