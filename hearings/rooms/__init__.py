@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     register_panel(10, "room", session_panel)
     signals.session_cancelled.connect(_close_cancelled_room)
     signals.session_changed.connect(_close_removed_participant)
+    signals.session_changed.connect(_move_link_windows)
 
 
 def _no_compression() -> None:
@@ -79,3 +80,12 @@ def _close_removed_participant(session: Any, changes: dict[str, Any], **_: Any) 
     current_app.extensions["hearings.hub"].close_participant(
         session.id, participant_id, "removed from the session"
     )
+
+
+def _move_link_windows(session: Any, changes: dict[str, Any], **_: Any) -> None:
+    """A rescheduled session's links work in its new window (the page and the socket judge
+    a link by the session's current window, not the times signed into its token)."""
+    from hearings.rooms.tokens import move_link_windows
+
+    if "starts_at" in changes or "ends_at" in changes:
+        move_link_windows(session)

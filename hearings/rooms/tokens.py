@@ -115,6 +115,16 @@ def join_url(token: str) -> str:
     return f"{current_app.config['SITE_URL'].rstrip('/')}/join/{token}"
 
 
+def move_link_windows(session: Session) -> None:
+    """Keep the session's live links' recorded window in step with its current times."""
+    not_before, expires = token_window(session)
+    db.session.execute(
+        sa.update(JoinLink)
+        .where(JoinLink.session_id == session.id, JoinLink.revoked_at.is_(None))
+        .values(not_before=not_before, expires_at=expires)
+    )
+
+
 def revoke_links(session_id: int, participant_id: int | None = None) -> int:
     """Revoke the join links of a session (or of one of its participants)."""
     query = sa.update(JoinLink).where(
@@ -158,12 +168,16 @@ def verify_room_token(
     # Another room's token is refused as such (4403), whatever its time window.
     if session_id is not None and claims["room"] != session_id:
         raise RoomRefusal(4403, "this token is for another room")
-    if enforce_window:
-        try:
-            check_token_times(claims)
-        except TokenError as error:
-            raise RoomRefusal(4408, str(error)) from None
+    # The window is the session's as it stands now (a reschedule moves it), never the times
+    # signed into the token: the join page and the socket must agree. A participant's link
+    # is checked against its row below (revoked, removed, session ended); a recorder token,
+    # which has no row, is also held to its own signed times.
     if claims["role"] == RECORDER_ROLE:
+        if enforce_window:
+            try:
+                check_token_times(claims)
+            except TokenError as error:
+                raise RoomRefusal(4408, str(error)) from None
         return _admit_recorder(claims, enforce_window)
     link = db.session.scalar(sa.select(JoinLink).where(JoinLink.jti == claims["jti"]))
     subject = str(claims["sub"])
@@ -179,9 +193,7 @@ def verify_room_token(
     if link.revoked_at is not None or participant.removed_at is not None:
         raise RoomRefusal(4403, "this link was revoked")
     opens, closes = token_window(session)
-    now = utcnow()
-    # A rescheduled session moves the window even for tokens issued before.
-    in_window = opens <= now < closes
+    in_window = opens <= utcnow() < closes
     if enforce_window and not in_window:
         raise RoomRefusal(4408, "outside the session's time window")
     return Admission(claims, participant, session, opens=opens, in_window=in_window)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import jwt
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from hearings.extensions import db
 from hearings.rooms.tokens import issue_recorder_token
 from hearings.scheduling.models import Session
+from hearings.timekeeping import COURT_TZ
 from tests.rooms.conftest import Peer
 
 
@@ -99,6 +101,35 @@ def test_token_before_its_window_gets_4408(now_session, open_ws, app):
     app.config["NOW"] = "2026-09-01T08:30:00+08:00"  # the room opens at 08:45
     ws = open_ws(s["id"])
     ws.send(json.dumps({"type": "join", "token": s["tokens"]["applicant"]}))
+    assert Peer(ws, {}).close_code() == 4408
+
+
+def test_a_link_issued_before_a_reschedule_works_in_the_new_window(
+    now_session, open_ws, join, app, client, auth, court_staff
+):
+    # Moved later than the window signed into the token: the page and the socket both judge
+    # the link by the session's current window.
+    s = now_session("mediation")
+    moved = client.patch(
+        f"/api/v1/sessions/{s['id']}",
+        json={"starts_at": "2026-09-02T15:00", "ends_at": "2026-09-02T16:00"},
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert moved.status_code == 200, moved.json
+    token = s["tokens"]["applicant"]
+    assert jwt.decode(token, options={"verify_signature": False})["exp"] < int(
+        datetime(2026, 9, 2, 15, tzinfo=COURT_TZ).timestamp()
+    )
+    app.config["NOW"] = "2026-09-02T15:05:00+08:00"
+    page = client.get(f"/join/{token}")
+    assert page.status_code == 200
+    assert 'id="prejoin"' in page.text and 'id="come-back"' not in page.text
+    applicant = join(s["id"], token)
+    assert applicant.welcome["state"] == "waiting"
+    # ... and in the old window, now outside the session's, both refuse.
+    app.config["NOW"] = "2026-09-01T09:20:00+08:00"
+    ws = open_ws(s["id"])
+    ws.send(json.dumps({"type": "join", "token": token}))
     assert Peer(ws, {}).close_code() == 4408
 
 
