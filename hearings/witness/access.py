@@ -68,15 +68,37 @@ def refuse(
     staff: Staff | None = None,
     participant: Participant | None = None,
 ) -> Forbidden:
-    """Keep the refusal in the audit trail and the recording's custody log; the 403."""
+    """Keep the refusal in the audit trail (and, for someone of the recording's own session,
+    in its custody log: nobody outside a session can write to its evidence); the 403."""
     record_refusal(staff, what, session.id)
-    if recording is not None:
+    if recording is not None and _of_recorded_session(recording, staff, participant):
         who: dict[str, object] = {"staff_id": staff.id} if staff else {}
         if participant is not None:
             who = {"participant_id": participant.id, "role": participant.role}
         custody.append(recording, "access_denied", staff.id if staff else None, what=what, **who)
         db.session.commit()
     return Forbidden(f"You may not {what}.")
+
+
+def _of_recorded_session(
+    recording: Recording, staff: Staff | None, participant: Participant | None
+) -> bool:
+    if participant is not None:
+        return participant.session_id == recording.session_id
+    if staff is None:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Participant.id)
+            .where(
+                Participant.session_id == recording.session_id,
+                Participant.staff_id == staff.id,
+                Participant.removed_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def require_officer(staff: Staff, session: Session, what: str) -> None:

@@ -42,8 +42,10 @@ def test_only_officer_judges_of_the_case_and_involved_admins_see_it(
 
     log = call("GET", f"/recordings/{rid}").json["custody"]
     denied = [e for e in log if e["action"] == "access_denied"]
-    assert {e["detail"].get("role") for e in denied} >= {"principal", "agent"}
-    assert {e["actor_id"] for e in denied} >= {court_staff["luohe-clerk1"].id}
+    # Custody keeps the refusals of the session's own people; staff outside it go to the
+    # audit trail only (below).
+    assert {e["detail"].get("role") for e in denied} == {"principal", "agent"}
+    assert {e["actor_id"] for e in denied} == {None}
     viewers = {e["actor_id"] for e in log if e["action"] == "viewed"}
     assert viewers == {s.id for s in allowed}
     refusals = db.session.scalars(
@@ -107,3 +109,23 @@ def test_witness_record_page(app, witness, recording, client):
     for text in ("见证笔录", "赵六", "4103**********", "承认诉讼请求", "受托人接受委托",
                  "见证人员确认", "签名 Signature"):  # fmt: skip
         assert text in html, text
+
+
+def test_refusals_from_outside_the_session_never_reach_its_custody_log(
+    witness, recording, now_session, client
+):
+    rid = recording()["id"]
+    before = witness["call"]("GET", f"/recordings/{rid}").json["custody"]
+    other = now_session("mediation", starts_at="2026-09-01T10:30", ends_at="2026-09-01T11:00")
+    token = other["tokens"]["applicant"]
+    paths = (f"/recordings/{rid}", f"/recordings/{rid}/verify", f"/recordings/{rid}/segments/1")
+    for path in paths:
+        response = client.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 403, path
+    after = witness["call"]("GET", f"/recordings/{rid}").json["custody"]
+    assert [e for e in after if e["action"] == "access_denied"] == []
+    assert len(after) == len(before) + 1  # the officer's own look ("viewed") and nothing else
+    refusals = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "access.denied")
+    ).all()
+    assert len(refusals) == 3 and {r.session_id for r in refusals} == {other["id"]}

@@ -12,9 +12,10 @@ from types import SimpleNamespace
 
 import pypdf
 import pytest
+import sqlalchemy as sa
 
 from hearings.extensions import db
-from hearings.scheduling.models import Session
+from hearings.scheduling.models import AuditEvent, Session
 from hearings.witness.models import Recording
 from hearings.witness.record_pdf import record_pdf
 from hearings.witness.script import POWER_LABELS
@@ -101,8 +102,13 @@ def test_parties_and_other_courts_get_403_and_it_is_logged(client, witness, seal
     assert by_token.status_code == 403
     assert client.get(f"/api/v1{path}").status_code == 401
     log = witness["call"]("GET", f"/recordings/{rid}").json["custody"]
-    denied = [e["detail"].get("what") for e in log if e["action"] == "access_denied"]
-    assert f"export recording {rid}" in denied
+    denied = [e["detail"] for e in log if e["action"] == "access_denied"]
+    # The principal is of the session: in custody. The other court's clerk is not: audit only.
+    assert [d.get("role") for d in denied] == ["principal"]
+    audited = db.session.scalars(
+        sa.select(AuditEvent.detail).where(AuditEvent.action == "access.denied")
+    ).all()
+    assert any(d.get("what") == f"export recording {rid}" for d in audited)
     assert [e for e in log if e["action"] == "exported"] == []
 
 
