@@ -105,6 +105,39 @@ def test_the_login_page_says_how_long_to_wait(client, make_staff, lang, expected
     assert judge.username not in page.text
 
 
+def test_a_refused_sign_in_computes_no_hash(client, make_staff, monkeypatch):
+    from hearings.courts import services
+
+    judge = make_staff()
+    for _ in range(10):
+        wrong(client, judge.username)
+    hashed: list[str] = []
+    real = services.check_password_hash
+    monkeypatch.setattr(
+        services, "check_password_hash", lambda h, p: hashed.append(p) or real(h, p)
+    )
+    assert right(client, judge.username).status_code == 429
+    assert hashed == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "minutes", "expected"),
+    [
+        ("zh", 1, "登录失败次数过多，为保护账号安全，暂停登录。请一分钟后再试。"),
+        ("en", 1, "Too many failed sign-ins: signing in is paused to protect the account. "
+                  "Please try again in a minute."),
+        ("en", 7, "Too many failed sign-ins: signing in is paused to protect the account. "
+                  "Please try again in 7 minutes."),
+    ],
+)  # fmt: skip
+def test_the_wait_is_said_in_minutes(app, lang, minutes, expected):
+    from hearings.courts.throttle import SignInThrottled
+    from hearings.messages import error_refusal
+
+    with app.test_request_context(headers={"Cookie": f"lang={lang}"}):
+        assert error_refusal(SignInThrottled(retry_after=minutes * 60 - 5)) == [expected]
+
+
 def test_sign_in_works_again_once_the_window_has_passed(make_app):
     app = make_app(LOGIN_FAILURE_WINDOW=1)
     with app.app_context():
