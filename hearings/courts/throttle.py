@@ -155,10 +155,20 @@ def current_throttle() -> SignInThrottle:
     return throttle
 
 
+def storage_uri(redis_url: str | None) -> str | None:
+    """The ``limits`` storage of a Redis URL as redis-py takes it (``unix://`` is spelled
+    ``redis+unix://`` there); None for memory."""
+    if not redis_url:
+        return None
+    if redis_url.startswith("unix://"):
+        return "redis+" + redis_url
+    return redis_url
+
+
 def init_app(app: Flask) -> None:
     """Give the app its throttle: Redis (shared by every instance) when set, memory else."""
     app.extensions[_EXTENSION] = SignInThrottle(
-        app.config["REDIS_URL"] or None,
+        storage_uri(app.config["REDIS_URL"]),
         per_user=int(app.config["LOGIN_FAILURES_PER_USER"]),
         per_address=int(app.config["LOGIN_FAILURES_PER_ADDRESS"]),
         window=int(app.config["LOGIN_FAILURE_WINDOW"]),
