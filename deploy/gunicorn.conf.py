@@ -31,8 +31,10 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 #: The aiortc recorder can't run in a gevent-patched process: a `hearings recorder` process
-#: (its own systemd unit) records instead.
-raw_env = ["HEARINGS_RECORDER_MODE=external"]
+#: (its own systemd unit) records instead. nginx is the one proxy in front: the app takes
+#: the client's address from the X-Forwarded-For entry nginx appends (the sign-in limit per
+#: address counts it); without this every client would be 127.0.0.1.
+raw_env = ["HEARINGS_RECORDER_MODE=external", "HEARINGS_TRUSTED_PROXIES=1"]
 limit_request_line = 8190
 limit_request_field_size = 8190
 proc_name = "hearings-web"

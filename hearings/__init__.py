@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
@@ -94,6 +95,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SIGNING_KEYS"], app.config["SECRET_KEY"]
     )
 
+    if int(app.config["TRUSTED_PROXIES"]) > 0:
+        # Only the addresses the trusted proxies appended count: the client's own
+        # X-Forwarded-For is never believed (the sign-in limit per address relies on it).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"])
+        )
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     login_manager.init_app(app)
@@ -108,6 +116,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import hearings.scheduling.models
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
+    from hearings.courts.services import dummy_password_hash
+    from hearings.courts.throttle import init_app as init_throttle
     from hearings.courts.views import pages as courts_pages
     from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
@@ -115,8 +125,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from hearings.logs import init_app as init_logs
     from hearings.rooms import init_app as init_rooms
     from hearings.rooms.views import pages as rooms_pages
+    from hearings.scheduling.audit import subscribe as subscribe_audit
     from hearings.scheduling.pages import pages as scheduling_pages
 
+    init_throttle(app)
+    with app.app_context():
+        dummy_password_hash()  # made now, so the first unknown username costs no more
+    subscribe_audit()
     app.register_blueprint(health)
     init_logs(app)
     init_i18n(app)

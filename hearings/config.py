@@ -41,6 +41,16 @@ class Config:
     DEMO_PASSWORD: str = "demo"
     #: Password hashing method (werkzeug); tests use a cheaper one.
     PASSWORD_HASH_METHOD: str = "scrypt"
+    #: Sign-in throttling: after this many wrong passwords for one username within the
+    #: window, sign-in with that username answers 429 until the window passes (contract) ...
+    LOGIN_FAILURES_PER_USER: int = 10
+    #: ... and after this many from one client address, across usernames.
+    LOGIN_FAILURES_PER_ADDRESS: int = 50
+    #: The window both count failures in, seconds (a moving window: each failure ages out).
+    LOGIN_FAILURE_WINDOW: int = 15 * 60
+    #: Proxies in front of the app that append the client's address to X-Forwarded-For
+    #: (nginx in production: 1). 0 trusts no such header: the address is the socket's peer.
+    TRUSTED_PROXIES: int = 0
     #: Earliest free slots returned by default, and at most.
     AVAILABILITY_DEFAULT_LIMIT: int = 10
     AVAILABILITY_MAX_LIMIT: int = 200
@@ -143,6 +153,10 @@ _ENV_SETTINGS: dict[str, type] = {
     "API_TOKEN_TTL": int,
     "DEMO_PASSWORD": str,
     "PASSWORD_HASH_METHOD": str,
+    "LOGIN_FAILURES_PER_USER": int,
+    "LOGIN_FAILURES_PER_ADDRESS": int,
+    "LOGIN_FAILURE_WINDOW": int,
+    "TRUSTED_PROXIES": int,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
     "NOW": str,

@@ -119,6 +119,8 @@ def init_app(app: Flask) -> None:
             path=scrub(request.path),
             status=response.status_code,
             ms=round((time.perf_counter() - started) * 1000, 1) if started else None,
-            remote=request.access_route[0] if request.access_route else request.remote_addr,
+            # The peer, or what trusted proxies said (HEARINGS_TRUSTED_PROXIES, ProxyFix):
+            # never the first X-Forwarded-For entry, which the client writes itself.
+            remote=request.remote_addr,
         )
         return response

@@ -159,6 +159,21 @@ RULES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }  # fmt: skip
 
 
+def _sign_in_throttled(p: Mapping[str, Any]) -> str:
+    minutes = int(p.get("minutes") or 1)
+    if minutes == 1:
+        return _("登录失败次数过多，为保护账号安全，暂停登录。请一分钟后再试。")
+    return _("登录失败次数过多，为保护账号安全，暂停登录。请%(minutes)s分钟后再试。",
+             minutes=minutes)  # fmt: skip
+
+
+#: One sentence per refusal code that stands alone (not one of a request's ``problems``).
+REFUSALS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    # Sign-in (courts/throttle.py)
+    "sign-in-throttled": _sign_in_throttled,
+}
+
+
 def rule_problem(problem: Mapping[str, Any]) -> str:
     """One rule problem (a dict with ``code``) as a sentence in the visitor's language."""
     render = RULES.get(str(problem.get("code")))
@@ -237,6 +252,7 @@ STATUS_SENTENCES = {
     404: "找不到该内容。",
     409: "操作与当前状态冲突，请刷新页面后重试。",
     422: "填写的内容不符合要求，请检查后重试。",
+    429: "操作过于频繁，请稍后再试。",
     503: "系统仍在处理，请稍后再试。",
 }
 
@@ -266,6 +282,8 @@ def refusal(problem: Mapping[str, Any]) -> list[str]:
         return [missing_text(problem["missing"])]
     if "conflicts" in problem:
         return [conflicts_text(problem["conflicts"])]
+    if str(problem.get("code")) in REFUSALS:
+        return [REFUSALS[str(problem["code"])](problem)]
     return [refusal_detail(str(problem.get("detail", "")), int(problem.get("status", 400)))]
 
 

@@ -31,6 +31,7 @@ ERROR_PAGES = {
         "请刷新页面，查看最新情况后再操作。",
     ),
     422: ("填写的内容不符合要求", "请返回上一页，按提示修改后重新提交。"),
+    429: ("操作过于频繁", "请稍等几分钟后再试。"),
     500: (
         "系统出错",
         "系统出了故障，本次操作没有保存。错误已记录，请稍后重试；如仍不行，请联系技术支持。",
@@ -64,7 +65,7 @@ def error_page(problem: Mapping[str, Any]) -> dict[str, str]:
         if re.fullmatch(pattern, detail):
             title = subject
     # A clash or a broken rule is said as such (the booking's own sentences).
-    said = " ".join(refusal(problem)) if status in (409, 422) else _(explanation)
+    said = " ".join(refusal(problem)) if status in (409, 422, 429) else _(explanation)
     return {"title": _(title), "explanation": said, "detail": detail}
 
 

@@ -86,3 +86,10 @@ def test_requests_and_room_events_logged_safely(witness, join, live_server, log_
     relay = next(line for line in room if line["event"] == "room.relay")
     assert relay == relay | {"session": session["id"], "peer": principal.peer_id,
                              "to": officer.peer_id, "frame": "offer", "level": "debug"}  # fmt: skip
+
+
+def test_the_logged_address_is_never_one_the_client_wrote(client, log_output):
+    client.get("/api/v1/courts", headers={"X-Forwarded-For": "203.0.113.66"})
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    logged = [line for line in lines if line["event"] == "request"]
+    assert logged and logged[-1]["remote"] == "127.0.0.1"

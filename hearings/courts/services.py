@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from hearings.courts import signals
 from hearings.courts.calendar import (
     CourtCalendar,
     holiday_name,
@@ -16,14 +18,13 @@ from hearings.courts.calendar import (
     load_calendars,
 )
 from hearings.courts.models import SEASONS, Court, CourtClosure, Room, Staff, WorkingHours
+from hearings.courts.throttle import SignInThrottled, current_throttle
 from hearings.errors import NotAuthenticated, NotFound, RuleViolation
 from hearings.extensions import db
 from hearings.timekeeping import isoformat, local
 
-# Checked against when the username is unknown, so both failures take the same time.
 #: Where an app keeps the ids of the courts once read.
 _COURT_IDS = "hearings.court_ids"
-_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
 
 
 def hash_password(password: str) -> str:
@@ -31,15 +32,42 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def authenticate(username: str, password: str) -> Staff:
-    """The active staff member with these credentials, or 401."""
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not anyone's password", method=method)
+
+
+def dummy_password_hash() -> str:
+    """What an unknown username's password is checked against: a hash made once with the
+    configured method, so an unknown username costs the time of a wrong password."""
+    return _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def authenticate(username: str, password: str, address: str) -> Staff:
+    """The active staff member with these credentials, or 401; 429, before any password is
+    hashed, while the username or the client ``address`` has too many recent failures."""
+    throttle = current_throttle()
+    refused = throttle.refusal(username, address)
+    if refused is not None:
+        limit, wait = refused
+        signals.sign_in_throttled.send(
+            None, username=username, address=address, limit=limit, retry_after=wait
+        )
+        raise SignInThrottled(retry_after=wait)
     staff = db.session.scalar(sa.select(Staff).where(Staff.username == username))
     if staff is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise NotAuthenticated("Wrong username or password.")
-    if not check_password_hash(staff.password_hash, password) or not staff.active:
-        raise NotAuthenticated("Wrong username or password.")
-    return staff
+        check_password_hash(dummy_password_hash(), password)
+        reason = "unknown-username"
+    elif not check_password_hash(staff.password_hash, password):
+        reason = "wrong-password"
+    elif not staff.active:
+        reason = "inactive"
+    else:
+        signals.sign_in_succeeded.send(staff, username=username, address=address)
+        return staff
+    throttle.count_failure(username, address)
+    signals.sign_in_failed.send(staff, username=username, address=address, reason=reason)
+    raise NotAuthenticated("Wrong username or password.")
 
 
 def court_ids(*wanted: str) -> frozenset[str]:

@@ -60,10 +60,12 @@ def dump_room(room: Room) -> dict:
 
 
 @api.post("/auth/token")
-@spec.validate(json=TokenIn, resp=Response(HTTP_200=TokenOut, HTTP_401=Problem), security={})
+@spec.validate(
+    json=TokenIn, resp=Response(HTTP_200=TokenOut, HTTP_401=Problem, HTTP_429=Problem), security={}
+)
 def create_token(json: TokenIn):
     """Exchange a staff username and password for an API token."""
-    staff = services.authenticate(json.username, json.password)
+    staff = services.authenticate(json.username, json.password, request.remote_addr or "")
     token, ttl = issue_api_token(staff)
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
 
@@ -113,12 +115,17 @@ def login():
     if request.method == "POST":
         try:
             staff = services.authenticate(
-                request.form.get("username", "")[:64], request.form.get("password", "")[:200]
+                request.form.get("username", "")[:64],
+                request.form.get("password", "")[:200],
+                request.remote_addr or "",
             )
         except HearingsError as error:
             for sentence in error_refusal(error):
                 flash(sentence, "error")
-            return render_template("login.html"), 401
+            # The form comes back empty: the page never echoes what was typed.
+            wait = error.to_problem().get("retry_after")
+            headers = {"Retry-After": str(wait)} if wait is not None else {}
+            return render_template("login.html"), error.status, headers
         login_user(staff)
         target = request.args.get("next", "")
         # Only local paths: never an open redirect to another site.
