@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=15)
 #: The longest wait between two tries.
 MAX_BACKOFF = timedelta(hours=6)
+#: The PostgreSQL channel a transaction that stores messages notifies (``sender.py``).
+CHANNEL = "hearings_outbox"
+#: Set in the DB session's info when the sender should be woken after the commit.
+WAKE_AFTER_COMMIT = "hearings.notify.wake_after_commit"
 
 
 def dedupe_key(session: Session, whom: str, kind: str) -> str:
@@ -78,7 +82,19 @@ def store_rows(rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     connection = db.session.connection()
-    return int(connection.execute(_store_statement(connection.dialect.name), rows).rowcount)
+    stored = int(connection.execute(_store_statement(connection.dialect.name), rows).rowcount)
+    if stored:  # (-1, "unknown", from some drivers' executemany: wake all the same)
+        wake_after_commit(connection)
+    return stored
+
+
+def wake_after_commit(connection: sa.Connection) -> None:
+    """Have the sender woken once this transaction commits (``sender.py``): this process's
+    own through the session's ``after_commit``, any other through PostgreSQL's ``NOTIFY``,
+    which is delivered at commit, and never for a rollback."""
+    db.session.info[WAKE_AFTER_COMMIT] = True
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
 
 
 @functools.cache

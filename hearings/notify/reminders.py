@@ -30,6 +30,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from hearings.extensions import db
+from hearings.notify import sender
 from hearings.notify.models import ReminderSent, scheduler_jobs
 from hearings.notify.outbox import deliver_outbox, dialect_insert
 from hearings.notify.services import send_reminder_emails
@@ -261,15 +262,18 @@ def start_scheduler(app: Flask, *, paused: bool = False) -> BackgroundScheduler:
                 misfire_grace_time=None,
             )
             scheduler.resume()
+            sender.start_sender(app)  # the outbox goes out from its own thread
     return scheduler
 
 
 def stop_scheduler(app: Flask, *, wait: bool = True) -> None:
-    """Shut the app's scheduler down (waiting for running jobs); a later start builds anew."""
+    """Shut the app's scheduler down (waiting for running jobs), then its outbox sender
+    (after its running pass); a later start builds anew."""
     with _lock:
         scheduler = app.extensions.pop(_EXTENSION, None)
     if scheduler is not None and scheduler.state != STATE_STOPPED:
         scheduler.shutdown(wait=wait)
+    sender.stop_sender(app, wait=wait)
 
 
 def is_running(app: Flask) -> bool:
@@ -349,9 +353,11 @@ def _upsert_statement(dialect: str) -> Any:
 
 
 def wake(app: Flask) -> None:
-    """Run the sweep now (new messages to send), if this process runs the jobs."""
+    """New messages or jobs: wake the sender and have the job store read again, if this
+    process runs them (a web worker leaves it to the scheduler's ``LISTEN``)."""
     if is_running(app):
-        scheduler_of(app).modify_job(SWEEP_JOB, next_run_time=datetime.now(UTC))
+        scheduler_of(app).wakeup()
+    sender.wake_sender(app)
 
 
 # -- what the jobs run (referenced by name, so the job store can keep them) ------------------
@@ -372,6 +378,9 @@ def run_sweep() -> None:
 
 
 def _deliver() -> None:
+    # The sender sends, one pass at a time; a job never waits on SMTP (nor skips a sweep).
+    if sender.wake_sender(current_app._get_current_object()):  # type: ignore[attr-defined]
+        return
     counts = deliver_outbox()
     if any(counts.values()):
         log.info("outbox: %(sent)d sent, %(retry)d to retry, %(failed)d failed", counts)

@@ -11,13 +11,11 @@ from flask import current_app
 
 from hearings.extensions import db
 from hearings.notify import reminders, services
+from hearings.notify.outbox import WAKE_AFTER_COMMIT
 from hearings.scheduling import signals
 from hearings.scheduling.models import Session
 
 log = logging.getLogger(__name__)
-
-#: Set in the DB session's info when the scheduler should look at its jobs after the commit.
-_AFTER_COMMIT = "hearings.notify.after_commit"
 
 
 def _later(session: Session, *, new: bool = False) -> None:
@@ -25,7 +23,7 @@ def _later(session: Session, *, new: bool = False) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     plan = reminders.plan_jobs(session, new=new)
     reminders.write_job_plan(app, db.session.connection(), plan)
-    db.session.info[_AFTER_COMMIT] = True
+    db.session.info[WAKE_AFTER_COMMIT] = True  # (storing a message sets it too)
 
 
 def on_booked(sender: Session, occurrences: list[Session] | None = None, **_: Any) -> None:
@@ -60,19 +58,19 @@ def on_progressed(sender: Session, after: str | None = None, **_: Any) -> None:
 def _after_commit(session: sa.orm.Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint released: the outer transaction is still open
-    if not session.info.pop(_AFTER_COMMIT, None):
+    if not session.info.pop(WAKE_AFTER_COMMIT, None):
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         reminders.wake(app)
     except Exception:
-        # The change and its jobs are committed; the scheduler finds them at its next pass.
-        log.exception("the scheduler could not be woken; its next pass finds the new jobs")
+        # The change, its messages and jobs are committed; the next sweep finds them.
+        log.exception("the scheduler could not be woken; its next sweep finds the new work")
 
 
 def _after_rollback(session: sa.orm.Session) -> None:
     if session.get_nested_transaction() is None:  # not merely a savepoint
-        session.info.pop(_AFTER_COMMIT, None)
+        session.info.pop(WAKE_AFTER_COMMIT, None)
 
 
 def connect() -> None:

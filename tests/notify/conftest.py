@@ -54,10 +54,15 @@ class Mailbox:
             self.changed.notify_all()
         return "250 OK"
 
-    def wait_for(self, count: int, match: Callable[[EmailMessage], bool] = lambda m: True):
-        """Wait until ``count`` matching messages arrived; return them."""
+    def wait_for(
+        self,
+        count: int,
+        match: Callable[[EmailMessage], bool] = lambda m: True,
+        timeout: float = WAIT,
+    ):
+        """Wait until ``count`` matching messages arrived (at most ``timeout`` s); return them."""
         with self.changed:
-            ok = self.changed.wait_for(lambda: len(self.matching(match)) >= count, timeout=WAIT)
+            ok = self.changed.wait_for(lambda: len(self.matching(match)) >= count, timeout=timeout)
         found = self.matching(match)
         assert ok, f"{len(found)} of {count} messages arrived"
         return found
