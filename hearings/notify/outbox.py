@@ -82,8 +82,10 @@ def store_rows(rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     connection = db.session.connection()
-    stored = int(connection.execute(_store_statement(connection.dialect.name), rows).rowcount)
-    if stored:  # (-1, "unknown", from some drivers' executemany: wake all the same)
+    # Counted by the ids the database returns: an executemany's rowcount is -1 ("unknown")
+    # on psycopg.
+    stored = len(connection.execute(_store_statement(connection.dialect.name), rows).all())
+    if stored:
         wake_after_commit(connection)
     return stored
 
@@ -101,7 +103,9 @@ def wake_after_commit(connection: sa.Connection) -> None:
 def _store_statement(dialect: str) -> Any:
     # Built once: a fresh ON CONFLICT clause costs more to build and key than to run.
     insert = dialect_insert(dialect, OutboxMessage.__table__)
-    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        OutboxMessage.__table__.c.id
+    )
 
 
 def store(session: Session, participant: Participant | None, **fields: Any) -> bool:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hearings.extensions import db
 from hearings.notify.models import OutboxMessage
 from hearings.notify.outbox import deliver_outbox
-from hearings.notify.services import notify_booked
+from hearings.notify.services import notify_booked, queue_email
 from hearings.scheduling.models import Session
 from hearings.timekeeping import utcnow
 from tests.conftest import sign_in
@@ -96,6 +96,15 @@ def test_participant_without_any_contact_is_reported(book, smtp, client, auth, c
     assert nobody["state"] == "no_address"
     assert "no phone" in nobody["last_error"]
     assert report["problems"] == 1
+
+
+def test_storing_says_whether_the_message_was_new(book):
+    # (On PostgreSQL an executemany's rowcount is -1: the count comes from the returned ids.)
+    session = db.session.get(Session, book("mediation").json["id"])
+    participant = session.participants[0]
+    assert queue_email(session, participant, "update", text="relink", method="REQUEST") is True
+    assert queue_email(session, participant, "update", text="relink", method="REQUEST") is False
+    db.session.rollback()
 
 
 def test_each_message_is_stored_and_sent_once(book, smtp, app):
