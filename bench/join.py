@@ -154,6 +154,8 @@ def main() -> None:
         app = create_app({
             "INSTANCE_PATH": folder, "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
             "SECRET_KEY": "bench-secret-key-0123456789abcdef-0123456789",
+            "WITNESS_ID_KEY": "YmVuY2gtd2l0bmVzcy1pZC1rZXktMDEyMzQ1Njc4OWE=",
+            "MANIFEST_SIGNING_KEY": "YmVuY2gtbWFuaWZlc3Qtc2VlZC0wMTIzNDU2Nzg5YWI=",
             "RECORDER_ENABLED": False,
         })  # fmt: skip
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # figures, not request lines

@@ -15,6 +15,7 @@ from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
 from hearings.i18n import weekday_name
+from hearings.keys import check_keys, demo_secret_key
 from hearings.timekeeping import isoformat, local
 from hearings.tokens import KeyRing
 
@@ -66,8 +67,11 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error handlers."""
+def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers.
+
+    Raises ``KeyRefused`` (one line naming the setting) when the keys can't be trusted;
+    ``demo`` without a secret key uses the random one kept in the instance folder."""
     settings = {**from_environment(), **(test_config or {})}
     app = Flask(
         __name__,
@@ -79,6 +83,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if demo and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = demo_secret_key(Path(app.instance_path))
+    check_keys(app.config, demo=demo, testing=app.testing)
 
     url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'hearings.sqlite3'}"
     if url.startswith("postgresql://"):

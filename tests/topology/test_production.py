@@ -65,12 +65,13 @@ def reset_database(url: str) -> None:
 def add_staff(stack: Stack) -> None:
     """An administrator and a mediator of Luoyang who log in with a password."""
     from hearings import create_app
+    from hearings.config import from_environment
     from hearings.courts.models import Staff
     from hearings.courts.services import hash_password
     from hearings.extensions import db
 
     settings = {"DATABASE_URL": PG_URL, "INSTANCE_PATH": str(stack.folder / "seed")}
-    settings |= {"SECRET_KEY": stack.env["HEARINGS_SECRET_KEY"]}
+    settings |= from_environment(stack.env)  # its keys: no default key starts an app
     settings |= {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     with create_app(settings).app_context():
         digest = hash_password(PASSWORD)
