@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 
+from hearings.browser import static_folder
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
@@ -78,6 +79,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
         instance_path=settings.get("INSTANCE_PATH"),
         instance_relative_config=True,
         template_folder=_template_folder(),
+        static_folder=static_folder(),
+        static_url_path="/static",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
     app.config.from_object(Config)
@@ -115,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     import hearings.scheduling.models
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
+    from hearings.browser import init_app as init_browser
     from hearings.courts.views import pages as courts_pages
     from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
@@ -125,6 +129,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     from hearings.scheduling.pages import pages as scheduling_pages
 
     app.register_blueprint(health)
+    init_browser(app)
     init_logs(app)
     init_i18n(app)
     init_csrf(app)
@@ -164,11 +169,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     @app.template_filter("weekday")
     def _weekday(value: datetime) -> str:
         return weekday_name(local(value).date())
-
-    @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
 
     return app
