@@ -206,8 +206,14 @@ def test_production_topology(stack: Stack):
     with urllib.request.urlopen(f"{stack.base}/join/{tokens['applicant']}",
                                 context=stack.tls) as page:  # fmt: skip
         assert page.status == 200 and page.headers["Strict-Transport-Security"]
+        # The app's own headers pass nginx untouched; the page's script comes from the app.
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert page.headers["Cache-Control"] == "no-store"
+        script = re.search(r'src="(/static/room\.js\?v=\w+)"', page.read().decode()).group(1)
     with urllib.request.urlopen(f"{stack.base}/static/robots.txt", context=stack.tls) as f:
         assert f.read().startswith(b"User-agent")
+    with urllib.request.urlopen(f"{stack.base}{script}", context=stack.tls) as f:
+        assert b"RTCPeerConnection" in f.read() and "immutable" in f.headers["Cache-Control"]
     status, problem = stack.call("POST", "/api/v1/auth/token", "x" * (2 << 20))
     assert status == 413 and problem["status"] == 413
 
