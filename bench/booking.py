@@ -72,6 +72,9 @@ def make_app(url: str | None, folder: str) -> Any:
         "NOW": NOW,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SECRET_KEY": "bench-signing-key-0123456789abcdef-0123456789",
+        # a service refuses to start without its own ID-number and manifest keys
+        "WITNESS_ID_KEY": "YmVuY2gtd2l0bmVzcy1pZC1rZXktMDEyMzQ1Njc4OWE=",
+        "MANIFEST_SIGNING_KEY": "YmVuY2gtbWFuaWZlc3Qtc2VlZC0wMTIzNDU2Nzg5YWI=",
     }
     return create_app(config)
 

@@ -37,6 +37,13 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 
 NOW = "2026-09-01T09:00:00+08:00"
 KEY = "bench-signing-key-0123456789abcdef-0123456789"
+#: The keys a service refuses to start without (hearings/keys.py), as settings and as env.
+KEYS = {
+    "SECRET_KEY": KEY,
+    "WITNESS_ID_KEY": "YmVuY2gtd2l0bmVzcy1pZC1rZXktMDEyMzQ1Njc4OWE=",
+    "MANIFEST_SIGNING_KEY": "YmVuY2gtbWFuaWZlc3Qtc2VlZC0wMTIzNDU2Nzg5YWI=",
+}
+KEYS_ENV = {f"HEARINGS_{name}": value for name, value in KEYS.items()}
 CANDIDATE: dict[str, Any] = {
     "candidate": "candidate:1 1 udp 2122260223 192.168.1.10 50000 typ host"
 }
@@ -58,7 +65,7 @@ def prepare(folder: str, rooms: int, per_room: int) -> list[tuple[int, list[str]
     from hearings.scheduling.services import book_session
 
     config = {"DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "INSTANCE_PATH": folder}
-    config |= {"NOW": NOW, "SECRET_KEY": KEY, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    config |= {"NOW": NOW, **KEYS, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     booked = []
     with create_app(config).app_context():
         upgrade()
@@ -385,7 +392,7 @@ def main() -> None:
             os.sched_setaffinity(0, {0})
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARINGS_")}
         env |= {"HEARINGS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "HEARINGS_NOW": NOW}
-        env |= {"HEARINGS_SECRET_KEY": KEY, "HEARINGS_INSTANCE_PATH": f"{folder}/instance"}
+        env |= {**KEYS_ENV, "HEARINGS_INSTANCE_PATH": f"{folder}/instance"}
         env |= {"HEARINGS_ROOM_FRAME_RATE": "100000", "HEARINGS_ROOM_FRAME_BURST": "100000"}
         env |= {"HEARINGS_LOG_LEVEL": "WARNING"}  # a line per request is not what is timed
         bin_dir = Path(sys.executable).parent

@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from signaling import CANDIDATE, KEY, NOW, Peer, expect, prepare, proc_status, serving_pid
+from signaling import CANDIDATE, KEYS_ENV, NOW, Peer, expect, prepare, proc_status, serving_pid
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -274,7 +274,7 @@ def main() -> None:
         redis, redis_url = start_redis(folder)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARINGS_")}
         env |= {"HEARINGS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "HEARINGS_NOW": NOW,
-                "HEARINGS_SECRET_KEY": KEY, "HEARINGS_INSTANCE_PATH": f"{folder}/instance",
+                **KEYS_ENV, "HEARINGS_INSTANCE_PATH": f"{folder}/instance",
                 "HEARINGS_REDIS_URL": redis_url, "HEARINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
         instances = start_instances(env, folder, args.instances)
         try:

@@ -40,6 +40,20 @@ limit_request_field_size = 8190
 proc_name = "hearings-web"
 
 
+def on_starting(server: Any) -> None:
+    """Refuse to start, in one line and with status 78, without keys nobody else knows."""
+    import sys
+
+    from hearings.keys import EX_CONFIG, environment_refusal
+
+    refusal = environment_refusal()
+    if refusal:
+        print(refusal, file=sys.stderr, flush=True)
+        # Before any socket is bound or worker forked; systemd does not restart on 78
+        # (RestartPreventExitStatus), since starting again would fail the same way.
+        sys.exit(EX_CONFIG)
+
+
 def post_worker_init(worker: Any) -> None:
     """On SIGTERM, tell this worker's rooms to reconnect (1012) before draining."""
     import logging

@@ -12,10 +12,12 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hearings.browser import static_folder
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
 from hearings.i18n import weekday_name
+from hearings.keys import check_keys, demo_secret_key
 from hearings.timekeeping import isoformat, local
 from hearings.tokens import KeyRing
 
@@ -67,19 +69,27 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, error handlers."""
+def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers.
+
+    Raises ``KeyRefused`` (one line naming the setting) when the keys can't be trusted;
+    ``demo`` without a secret key uses the random one kept in the instance folder."""
     settings = {**from_environment(), **(test_config or {})}
     app = Flask(
         __name__,
         instance_path=settings.get("INSTANCE_PATH"),
         instance_relative_config=True,
         template_folder=_template_folder(),
+        static_folder=static_folder(),
+        static_url_path="/static",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
     app.config.from_object(Config)
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if demo and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = demo_secret_key(Path(app.instance_path))
+    check_keys(app.config, demo=demo, testing=app.testing)
 
     url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'hearings.sqlite3'}"
     if url.startswith("postgresql://"):
@@ -116,6 +126,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import hearings.scheduling.models
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
+    from hearings.browser import init_app as init_browser
     from hearings.courts.services import dummy_password_hash
     from hearings.courts.throttle import init_app as init_throttle
     from hearings.courts.views import pages as courts_pages
@@ -133,6 +144,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dummy_password_hash()  # made now, so the first unknown username costs no more
     subscribe_audit()
     app.register_blueprint(health)
+    init_browser(app)
     init_logs(app)
     init_i18n(app)
     init_csrf(app)
@@ -172,11 +184,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.template_filter("weekday")
     def _weekday(value: datetime) -> str:
         return weekday_name(local(value).date())
-
-    @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
 
     return app

@@ -8,13 +8,14 @@ from datetime import datetime, time
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 
 from hearings import create_app
 from hearings.errors import HearingsError
 from hearings.extensions import db
+from hearings.keys import EX_CONFIG, KeyRefused
 from hearings.logs import configure as configure_logs
 from hearings.serving import serve as serve_forever
 
@@ -27,7 +28,33 @@ def prepare_database() -> None:
     ensure_courts()
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def _app_for_command() -> Flask:
+    """The app for the command being run: ``serve --demo`` and ``demo`` may use the
+    instance folder's random key; every other command needs the configured keys."""
+    ctx = click.get_current_context(silent=True)
+    name = ctx.command.name if ctx is not None else None
+    demo = name == "demo" or (name == "serve" and bool(ctx and ctx.params.get("demo")))
+    try:
+        return create_app(demo=demo)
+    except KeyRefused as refused:
+        if ctx is not None and ctx.command is main:
+            # Only listing the commands (``--help``): say why, without a traceback.
+            raise NoAppException(str(refused)) from None
+        raise
+
+
+class ServiceGroup(FlaskGroup):
+    """Refused keys end any command with their one line and status 78 (EX_CONFIG)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyRefused as refused:
+            click.echo(str(refused), err=True)
+            ctx.exit(EX_CONFIG)
+
+
+@click.group(cls=ServiceGroup, create_app=_app_for_command, add_version_option=False)
 def main() -> None:
     """Video hearings, mediation, witnessing and liaison for the Luoyang and Luohe courts."""
 

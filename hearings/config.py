@@ -11,7 +11,9 @@ class Config:
     """Defaults for a one-process deployment with an embedded SQLite database."""
 
     #: Signs login cookies; also the default room/API token key when no key ring is set.
-    SECRET_KEY: str = "dev-secret-key-change-me-0123456789abcdef"
+    #: No default: the service refuses to start without one (hearings/keys.py), except
+    #: ``serve --demo``, which keeps a random one in its instance folder.
+    SECRET_KEY: str | None = None
     #: Folder for the embedded database and the mail outbox; unset means ./instance.
     INSTANCE_PATH: str | None = None
     #: SQLAlchemy URL; unset means ``sqlite:///<instance>/hearings.sqlite3``.
@@ -107,11 +109,11 @@ class Config:
     #: Length of one recording segment, seconds (a crash loses at most the open one).
     SEGMENT_SECONDS: float = 180.0
     #: Key encrypting resident ID numbers at rest: 32 bytes, base64. Unset: derived from
-    #: ``SECRET_KEY`` (development only).
+    #: ``SECRET_KEY`` in the demo and tests; anywhere else the service refuses to start.
     WITNESS_ID_KEY: str | None = None
     #: Ed25519 key signing recording manifests: ``kid:seed`` (the 32-byte private seed,
     #: base64; without ``kid:`` the key id is derived from the public key). Unset: derived
-    #: from ``SECRET_KEY`` (development only).
+    #: from ``SECRET_KEY`` in the demo and tests; anywhere else the service refuses to start.
     MANIFEST_SIGNING_KEY: str | None = None
     #: Retired manifest keys that still verify: ``kid:public,kid:public`` (raw 32-byte
     #: Ed25519 public keys, base64).

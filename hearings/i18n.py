@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, has_request_context, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from werkzeug.wrappers import Response
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -69,7 +69,13 @@ def switch(code: str) -> Response:
         target = "/"
     response = redirect(target)
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie(
+            COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response
 
 

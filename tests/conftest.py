@@ -3,6 +3,7 @@ clients, and factories for staff, rooms, tokens and bookings."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -22,11 +23,25 @@ from hearings.courts.models import Room, Staff
 from hearings.courts.seed import ensure_courts
 from hearings.csrf import SAFE_METHODS
 from hearings.extensions import db
+from hearings.witness.identity import derive_key
 
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")
 #: Tests run as if it were this moment: a Tuesday in Luoyang's summer timetable.
 FROZEN_NOW = "2026-09-01T09:00:00+08:00"
 TEST_KEY = "test-signing-key-0123456789abcdef-0123456789"
+#: The keys every process a test starts (``hearings serve``, ``scheduler``, ``recorder``,
+#: gunicorn) is given: outside tests and the demo the service refuses to start without them.
+#: The ID-number and manifest keys are those the test apps derive from TEST_KEY, so a
+#: subprocess and the test's own app read each other's ID numbers and manifests.
+TEST_KEYS_ENV = {
+    "HEARINGS_SECRET_KEY": TEST_KEY,
+    "HEARINGS_WITNESS_ID_KEY": base64.b64encode(
+        derive_key(TEST_KEY, b"witness id numbers")
+    ).decode(),
+    "HEARINGS_MANIFEST_SIGNING_KEY": base64.b64encode(
+        derive_key(TEST_KEY, b"manifest signing")
+    ).decode(),
+}
 
 
 #: Every test staff member's password.

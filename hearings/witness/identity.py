@@ -57,8 +57,14 @@ def configured_key(raw: str | None, purpose: bytes) -> bytes:
         if len(key) != 32:
             raise ValueError("the key must be 32 bytes, base64-encoded")
         return key
+    # Outside the demo and tests the service does not start without the key (hearings/keys.py).
+    return derive_key(current_app.config["SECRET_KEY"], purpose)
+
+
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """The 32-byte key for ``purpose`` derived from ``secret`` (HKDF-SHA256)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hearings", info=purpose)
-    return hkdf.derive(current_app.config["SECRET_KEY"].encode())
+    return hkdf.derive(secret.encode())
 
 
 def id_key() -> bytes:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_KEYS_ENV
 from tests.notify.conftest import WAIT
 
 
 @pytest.mark.slow
 def test_scheduler_command_sends_the_outbox(tmp_path: Path):
-    env = {**os.environ, "HEARINGS_INSTANCE_PATH": str(tmp_path)}
+    env = {**os.environ, **TEST_KEYS_ENV, "HEARINGS_INSTANCE_PATH": str(tmp_path)}
     env.pop("HEARINGS_DATABASE_URL", None)
     env.pop("HEARINGS_SMTP_URL", None)
     hearings = str(Path(sys.executable).with_name("hearings"))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,31 @@ FLAGS = [
     "--no-first-run",
     "--disable-gpu",
 ]
+
+
+def wait_for(page: Any, predicate: str, arg: Any = None, *, timeout: float = 30_000) -> Any:
+    """Wait until ``predicate`` (a JS expression or function) is truthy in the page; its value.
+
+    ``page.wait_for_function`` can't be used: Playwright compiles its predicate with
+    ``new Function`` in the page, which the pages' policy (``script-src 'self'``) refuses,
+    and bypassing the policy would hide what it breaks. ``page.evaluate`` goes through the
+    DevTools protocol, which the policy does not govern: this polls with it.
+    """
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            value = page.evaluate(predicate, arg)
+        except Error as error:  # the page navigated meanwhile: ask the new one
+            if "context was destroyed" not in str(error):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{predicate!r} still false after {timeout / 1000:.0f} s")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="module")

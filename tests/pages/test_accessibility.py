@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.pages.conftest import wait_for
 from tests.pages.test_journey import PHONE, sign_in
 
 #: WCAG 2.1 A and AA, and axe's best practices (landmarks, headings, regions).
@@ -71,7 +72,7 @@ def test_pages_pass_axe(browser, live_server, now_session, book, court_staff, la
         phone.goto(f"{base}/join/{witnessing['tokens']['principal']}")
         found["join page (phone)"] = violations(phone)
         phone.click("#selftest")
-        phone.wait_for_function("document.getElementById('verdict').dataset.result")
+        wait_for(phone, "document.getElementById('verdict').dataset.result")
         found["join page after the self-test (phone)"] = violations(phone)
         phone.goto(f"{base}/join/not-a-token")
         found["refused link (phone)"] = violations(phone)

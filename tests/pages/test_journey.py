@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from tests.pages.conftest import ONLY_LOOPBACK
+from tests.pages.conftest import ONLY_LOOPBACK, wait_for
 
 pytestmark = [
     pytest.mark.media,
@@ -87,21 +87,22 @@ def test_book_meet_drop_and_end(browser, live_server, court_staff, app, artifact
         party = party_ctx.new_page()
         party.goto(party_link.replace("http://127.0.0.1:5000", base))
         party.click("#selftest")
-        party.wait_for_function("document.getElementById('verdict').dataset.result")
+        wait_for(party, "document.getElementById('verdict').dataset.result")
         assert party.get_attribute("#verdict", "data-result") in ("good", "okay")
         party.screenshot(path=artifacts / f"join-page-phone-{lang}.png", full_page=True)
         party.check("#consent")
         party.click("#join")
         mediator.wait_for_selector("#waiting li button")
         mediator.click("#waiting li button")
-        mediator.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
-        party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(mediator, REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(party, REMOTE_VIDEO_PLAYS, timeout=20_000)
         frames = party.evaluate(
             "document.querySelector('video[id^=\"v-\"]').getVideoPlaybackQuality().totalVideoFrames"
         )
-        party.wait_for_function(
+        wait_for(
+            party,
             "document.querySelector('video[id^=\"v-\"]').getVideoPlaybackQuality()"
-            f".totalVideoFrames > {frames}"
+            f".totalVideoFrames > {frames}",
         )
         assert party.evaluate("document.documentElement.scrollWidth") <= 360
         party.screenshot(path=artifacts / f"call-phone-{lang}.png")
@@ -111,14 +112,14 @@ def test_book_meet_drop_and_end(browser, live_server, court_staff, app, artifact
         hub = app.extensions["hearings.hub"]
         (dropped,) = [c for c in hub.local_connections() if c.info.role == "party"]
         dropped.ws.sock.shutdown(socket.SHUT_RDWR)
-        mediator.wait_for_function("!document.querySelector('video[id^=\"v-\"]')")
-        mediator.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
-        party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(mediator, "!document.querySelector('video[id^=\"v-\"]')")
+        wait_for(mediator, REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(party, REMOTE_VIDEO_PLAYS, timeout=20_000)
 
         # The mediator ends it (and confirms); the session page shows who attended.
         mediator.once("dialog", lambda dialog: dialog.accept())
         mediator.click("#end")
-        party.wait_for_function("document.getElementById('status').textContent.length > 0")
+        wait_for(party, "document.getElementById('status').textContent.length > 0")
         party.wait_for_selector("#videos video[id^='v-']", state="detached")
         clerk.goto(session_url)
         attendance = clerk.inner_text("#attendance")

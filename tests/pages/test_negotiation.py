@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.conftest import ONLY_LOOPBACK
+from tests.pages.conftest import ONLY_LOOPBACK, wait_for
 from tests.pages.test_journey import REMOTE_VIDEO_PLAYS
 
 pytestmark = [
@@ -55,9 +55,9 @@ FRAMES = (
 
 def frames_rise(page) -> None:
     """The remote video plays and its frame count keeps rising."""
-    page.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=30_000)
+    wait_for(page, REMOTE_VIDEO_PLAYS, timeout=30_000)
     before = page.evaluate(FRAMES)
-    page.wait_for_function(f"{FRAMES} > {before} + 5", timeout=30_000)
+    wait_for(page, f"{FRAMES} > {before} + 5", timeout=30_000)
 
 
 @pytest.fixture
@@ -96,12 +96,13 @@ def test_offers_made_at_the_same_moment_still_connect(in_call):
         # Both ask for new ICE credentials: each connection needs negotiating, so each offers.
         page.evaluate(f"{LIVE}.restartIce()")
     for page in pages:
-        page.wait_for_function("window.__held.length === 1")
+        wait_for(page, "window.__held.length === 1")
     # Both offers exist before either is delivered: they cross on the wire.
     assert [page.evaluate("window.__release()") for page in pages] == [1, 1]
 
     for page, ufrag in zip(pages, ufrags, strict=True):
-        page.wait_for_function(
+        wait_for(
+            page,
             f"(() => {{ const pc = {LIVE}; return !!pc && pc.signalingState === 'stable' && "
             f"({UFRAG})(pc) !== '{ufrag}'; }})()",
             timeout=30_000,
@@ -121,14 +122,16 @@ def test_a_failed_connection_is_rebuilt(in_call):
     # The party's side of the connection dies under it (its page is not told): the
     # mediator's connection fails and is rebuilt with a new offer.
     party.evaluate(f"{LIVE}.close()")
-    mediator.wait_for_function(
+    wait_for(
+        mediator,
         f"window.__pcs.length > {made[0]} && window.__pcs.at(-1).connectionState === 'connected'",
         timeout=60_000,
     )
     assert mediator.evaluate("window.__pcs.at(-2).connectionState") == "closed"
     # The party's page took the new offer on a new connection of its own.
-    party.wait_for_function(
-        f"window.__pcs.length > {made[1]} && window.__pcs.at(-1).connectionState === 'connected'"
+    wait_for(
+        party,
+        f"window.__pcs.length > {made[1]} && window.__pcs.at(-1).connectionState === 'connected'",
     )
     for page in in_call:
         frames_rise(page)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.conftest import CHROMIUM, FLAGS, ONLY_LOOPBACK
+from tests.pages.conftest import CHROMIUM, FLAGS, ONLY_LOOPBACK, wait_for
 from tests.pages.test_accessibility import violations
 from tests.pages.test_journey import REMOTE_VIDEO_PLAYS
 
@@ -82,9 +82,7 @@ def enter(page) -> None:
 
 
 def status_is(page, text: str) -> None:
-    page.wait_for_function(
-        "(text) => document.getElementById('status').textContent === text", arg=text
-    )
+    wait_for(page, "(text) => document.getElementById('status').textContent === text", arg=text)
 
 
 def admit(mediator, name: str) -> None:
@@ -99,7 +97,7 @@ def test_caucus_the_mediator_follows_and_brings_back(room, now_session, artifact
     applicant, respondent = room(s["tokens"]["applicant"]), room(s["tokens"]["respondent"])
     for party in (applicant, respondent):
         enter(party)
-    mediator.wait_for_function("document.querySelectorAll('#waiting li').length === 2")
+    wait_for(mediator, "document.querySelectorAll('#waiting li').length === 2")
     waiting = mediator.inner_text("#waiting")
     # The role in the court's words, not the protocol's.
     assert "张三（当事人）" in waiting and "party" not in waiting
@@ -107,7 +105,7 @@ def test_caucus_the_mediator_follows_and_brings_back(room, now_session, artifact
     admit(mediator, "李四")
     # Nobody is waiting any more: no empty heading.
     assert mediator.is_hidden("#lobby")
-    mediator.wait_for_function(f'document.querySelectorAll("{TILES}").length === 2')
+    wait_for(mediator, f'document.querySelectorAll("{TILES}").length === 2')
 
     # 背对背 on the applicant's tile: the applicant is alone in a caucus, and told so.
     mediator.click(f"{TILES}:has-text('张三') button:text-is('背对背')")
@@ -125,10 +123,10 @@ def test_caucus_the_mediator_follows_and_brings_back(room, now_session, artifact
     caucus.get_by_role("button", name="进入该室").click()
     status_is(mediator, "您在背对背单独会谈室中，其他人看不到、听不到。")
     status_is(applicant, "您正在与调解员单独会谈（背对背），其他当事人看不到、听不到。")
-    applicant.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+    wait_for(applicant, REMOTE_VIDEO_PLAYS, timeout=20_000)
     mediator.wait_for_selector(f"{TILES}:has-text('张三')")
     mediator.locator("#subrooms li", has_text="调解室 · 当事人 李四").wait_for()
-    respondent.wait_for_function(f'!document.querySelector("{TILES}")')
+    wait_for(respondent, f'!document.querySelector("{TILES}")')
     applicant.screenshot(path=artifacts / "caucus-party.png", full_page=True)
 
     # The mediator steps back out; the applicant waits again.
@@ -142,8 +140,8 @@ def test_caucus_the_mediator_follows_and_brings_back(room, now_session, artifact
     status_is(applicant, "已进入会议。")
     mediator.wait_for_selector("#rooms", state="hidden")
     for page in (mediator, applicant, respondent):
-        page.wait_for_function(f'document.querySelectorAll("{TILES}").length === 2')
-    applicant.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(page, f'document.querySelectorAll("{TILES}").length === 2')
+    wait_for(applicant, REMOTE_VIDEO_PLAYS, timeout=20_000)
 
 
 def test_controls_show_off_end_asks_and_links_leave_the_call_alone(room, now_session):
@@ -153,7 +151,7 @@ def test_controls_show_off_end_asks_and_links_leave_the_call_alone(room, now_ses
     mediator.wait_for_selector("#controls:not([hidden])")
     enter(party)
     admit(mediator, "张三")
-    party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+    wait_for(party, REMOTE_VIDEO_PLAYS, timeout=20_000)
     assert party.inner_text("#mic") == "麦克风" and party.inner_text("#cam") == "摄像头"
 
     # The party turns the camera off; the mediator mutes the party: both are plain to see.
@@ -184,7 +182,7 @@ def test_controls_show_off_end_asks_and_links_leave_the_call_alone(room, now_ses
     asked = []
     party.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
     party.close(run_before_unload=True)
-    party.wait_for_function("true")  # one round trip: the dialog has been handled by now
+    party.evaluate("true")  # one round trip: the dialog has been handled by now
     assert asked == ["beforeunload"] and not party.is_closed()
 
     # Ending asks first; "cancel" leaves everyone in.
@@ -215,7 +213,7 @@ def test_joining_without_a_camera_or_microphone(room, now_session, devices, lang
     mediator.wait_for_selector("#controls:not([hidden])")
     party = room(s["tokens"]["applicant"], devices, lang)
     party.click("#selftest")
-    party.wait_for_function("document.getElementById('verdict').dataset.result")
+    wait_for(party, "document.getElementById('verdict').dataset.result")
     assert party.get_attribute("#verdict", "data-result") == "limited"
     assert notice in party.inner_text("#media-note")
     assert party.inner_text("#check-camera span") in ("未检测到", "Not found")
@@ -224,7 +222,7 @@ def test_joining_without_a_camera_or_microphone(room, now_session, devices, lang
     admit(mediator, "张三")
     party.wait_for_selector("#controls:not([hidden])")
     # The party sees and hears the mediator, and is told what the others get of them.
-    party.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+    wait_for(party, REMOTE_VIDEO_PLAYS, timeout=20_000)
     assert notice in party.inner_text("#media-note")
     assert violations(party) == []
     assert party.inner_text("#mic") == mic and party.inner_text("#cam") == cam
@@ -234,9 +232,10 @@ def test_joining_without_a_camera_or_microphone(room, now_session, devices, lang
     tile.wait_for()
     assert tile.get_by_role("button", name="背对背").count() == 1
     if devices == "microphone":
-        mediator.wait_for_function(
+        wait_for(
+            mediator,
             "document.querySelector(\"#videos figure[id^='t-'] video\")"
-            "?.srcObject?.getAudioTracks().length === 1"
+            "?.srcObject?.getAudioTracks().length === 1",
         )
 
 
@@ -244,7 +243,7 @@ def test_a_refused_permission_says_how_to_allow_it(room, now_session):
     s = now_session("mediation")
     party = room(s["tokens"]["applicant"], "denied")
     enter(party)
-    party.wait_for_function("document.getElementById('status').textContent.length > 0")
+    wait_for(party, "document.getElementById('status').textContent.length > 0")
     assert "锁形图标" in party.inner_text("#media-note")
     assert violations(party) == []
     assert party.is_visible("#prejoin") and party.is_enabled("#join")

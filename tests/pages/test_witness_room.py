@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.pages.conftest import ONLY_LOOPBACK
+from tests.pages.conftest import ONLY_LOOPBACK, wait_for
 from tests.pages.test_journey import PHONE, REMOTE_VIDEO_PLAYS, sign_in
 from tests.witness.conftest import valid_id
 
@@ -37,8 +37,8 @@ def indicator_is(page, state: str) -> None:
     """Wait until the page's recording indicator shows ``state`` (``on``, ``paused``, ``off``)."""
     hidden = "true" if state == "off" else "false"
     try:
-        page.wait_for_function(
-            f"{INDICATOR}.hidden === {hidden} && {INDICATOR}.dataset.state === '{state}'"
+        wait_for(
+            page, f"{INDICATOR}.hidden === {hidden} && {INDICATOR}.dataset.state === '{state}'"
         )
     except Exception:
         actual = page.evaluate(f"[{INDICATOR}.hidden, {INDICATOR}.dataset.state]")
@@ -72,8 +72,8 @@ def test_clerk_witnesses_to_sealed_with_principal_and_agent_in_the_room(
         principal.click("#join")
         clerk.wait_for_selector("#waiting li button")
         clerk.click("#waiting li button")
-        clerk.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
-        principal.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(clerk, REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(principal, REMOTE_VIDEO_PLAYS, timeout=20_000)
         assert principal.locator("#witness, #w-start, #w-stop").count() == 0
 
         # Identity: name and number off the card shown on camera, the face confirmed.
@@ -101,7 +101,7 @@ def test_clerk_witnesses_to_sealed_with_principal_and_agent_in_the_room(
         agent.click("#join")
         clerk.wait_for_selector("#waiting li button")
         clerk.click("#waiting li button")
-        agent.wait_for_function(REMOTE_VIDEO_PLAYS, timeout=20_000)
+        wait_for(agent, REMOTE_VIDEO_PLAYS, timeout=20_000)
         clerk.click("#w-start")
         indicator_is(principal, "on")
         indicator_is(clerk, "on")
@@ -127,7 +127,7 @@ def test_clerk_witnesses_to_sealed_with_principal_and_agent_in_the_room(
         clerk.click("#w-steps button[data-step=agent_accepts]")
         clerk.wait_for_selector("#w-steps button[data-step=attestation]:enabled")
         clerk.click("#w-steps button[data-step=attestation]")
-        clerk.wait_for_function("document.querySelectorAll('#w-steps li[data-done]').length === 5")
+        wait_for(clerk, "document.querySelectorAll('#w-steps li[data-done]').length === 5")
         clerk.screenshot(path=artifacts / f"witness-room-clerk-{lang}.png", full_page=True)
         principal.screenshot(path=artifacts / f"witness-room-principal-phone-{lang}.png")
 
@@ -151,7 +151,7 @@ def test_clerk_witnesses_to_sealed_with_principal_and_agent_in_the_room(
         record_url = clerk.get_attribute("#w-sealed a", "href")
         assert principal.locator("#witness").count() == 0
         # The call goes on after the seal.
-        principal.wait_for_function(REMOTE_VIDEO_PLAYS)
+        wait_for(principal, REMOTE_VIDEO_PLAYS)
     finally:
         for ctx in (clerk_ctx, principal_ctx, agent_ctx):
             ctx.close()

@@ -17,7 +17,7 @@ from hearings.extensions import db
 from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
 from hearings.rooms.services import record_attendance
-from tests.conftest import FROZEN_NOW, TEST_KEY
+from tests.conftest import FROZEN_NOW, TEST_KEYS_ENV
 
 REDIS_URL = os.environ.get("HEARINGS_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(
@@ -47,7 +47,7 @@ def two_processes(request, app, database_url, tmp_path: Path):
         "HEARINGS_REDIS_URL": REDIS_URL,
         "HEARINGS_ROOM_BUS_PREFIX": prefix,
         "HEARINGS_NOW": FROZEN_NOW,
-        "HEARINGS_SECRET_KEY": TEST_KEY,
+        **TEST_KEYS_ENV,
         "HEARINGS_INSTANCE_PATH": str(tmp_path / "b"),
     }
     hearings = Path(sys.executable).with_name("hearings")

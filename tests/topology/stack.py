@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import TEST_KEYS_ENV
 from tests.servers import RedisServer, free_port, listening, stop, wait_until
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -92,7 +93,7 @@ class Stack:
             "HEARINGS_DATABASE_URL": database_url,
             "HEARINGS_REDIS_URL": self.redis.url,
             "HEARINGS_ROOM_BUS_PREFIX": "topology",
-            "HEARINGS_SECRET_KEY": "topology-secret-key-0123456789abcdef-0123",
+            **TEST_KEYS_ENV,
             "HEARINGS_SITE_URL": self.base,
             "HEARINGS_SMTP_URL": smtp_url,
             "HEARINGS_TURN_URLS": f"turn:127.0.0.1:{self.turn_port}",

@@ -65,12 +65,13 @@ def reset_database(url: str) -> None:
 def add_staff(stack: Stack) -> None:
     """An administrator and a mediator of Luoyang who log in with a password."""
     from hearings import create_app
+    from hearings.config import from_environment
     from hearings.courts.models import Staff
     from hearings.courts.services import hash_password
     from hearings.extensions import db
 
     settings = {"DATABASE_URL": PG_URL, "INSTANCE_PATH": str(stack.folder / "seed")}
-    settings |= {"SECRET_KEY": stack.env["HEARINGS_SECRET_KEY"]}
+    settings |= from_environment(stack.env)  # its keys: no default key starts an app
     settings |= {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     with create_app(settings).app_context():
         digest = hash_password(PASSWORD)
@@ -205,8 +206,14 @@ def test_production_topology(stack: Stack):
     with urllib.request.urlopen(f"{stack.base}/join/{tokens['applicant']}",
                                 context=stack.tls) as page:  # fmt: skip
         assert page.status == 200 and page.headers["Strict-Transport-Security"]
+        # The app's own headers pass nginx untouched; the page's script comes from the app.
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert page.headers["Cache-Control"] == "no-store"
+        script = re.search(r'src="(/static/room\.js\?v=\w+)"', page.read().decode()).group(1)
     with urllib.request.urlopen(f"{stack.base}/static/robots.txt", context=stack.tls) as f:
         assert f.read().startswith(b"User-agent")
+    with urllib.request.urlopen(f"{stack.base}{script}", context=stack.tls) as f:
+        assert b"RTCPeerConnection" in f.read() and "immutable" in f.headers["Cache-Control"]
     status, problem = stack.call("POST", "/api/v1/auth/token", "x" * (2 << 20))
     assert status == 413 and problem["status"] == 413
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hearings.witness.services import recordings_root
-from tests.conftest import FROZEN_NOW, TEST_KEY
+from tests.conftest import FROZEN_NOW, TEST_KEYS_ENV
 from tests.rooms.test_media import ONLY_LOOPBACK
 from tests.witness.test_recording_media import (
     decode,
@@ -43,7 +43,7 @@ def recorder_process(app, live_server, tmp_path):
         **os.environ,
         "HEARINGS_DATABASE_URL": app.config["DATABASE_URL"],
         "HEARINGS_INSTANCE_PATH": app.instance_path,
-        "HEARINGS_SECRET_KEY": TEST_KEY,
+        **TEST_KEYS_ENV,
         "HEARINGS_NOW": FROZEN_NOW,
         "HEARINGS_RECORDER_MODE": "external",
         "HEARINGS_RECORDER_SIGNALING_URL": f"ws://{live_server}",

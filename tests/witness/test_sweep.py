@@ -21,7 +21,7 @@ from hearings.witness.archive import whole_mp4_bytes
 from hearings.witness.models import Recording
 from hearings.witness.process import RecorderService
 from hearings.witness.segment_file import CONTAINER, CRASH_SAFE_OPTIONS
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEYS_ENV
 from tests.witness.test_integrity import write_segment
 
 
@@ -167,12 +167,16 @@ def test_an_external_mode_app_never_loads_aiortc(tmp_path):
     code = (
         "import sys\n"
         "from hearings import create_app\n"
-        f"app = create_app({{'RECORDER_MODE': 'external', 'SECRET_KEY': {TEST_KEY!r},"
-        f" 'INSTANCE_PATH': {str(tmp_path)!r}}})\n"
+        f"app = create_app({{'RECORDER_MODE': 'external', 'INSTANCE_PATH': {str(tmp_path)!r}}})\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('aiortc', 'av'))\n"
         "assert not loaded, loaded\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **TEST_KEYS_ENV},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -3,7 +3,8 @@
 // step out of order); the panel only shows where the witnessing stands.
 "use strict";
 (() => {
-  const W = window.HEARINGS_WITNESS, T = W.text;
+  const W = window.HEARINGS_WITNESS = JSON.parse(document.getElementById("witness-config").textContent);
+  const T = W.text;
   const $ = (id) => document.getElementById(id);
   const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => values[k] ?? "");
   const clock = (s) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;

@@ -5,7 +5,10 @@
 // listening.
 "use strict";
 (() => {
-  const cfg = window.HEARINGS_ROOM, T = cfg.text;
+  // The page's data (a JSON block: the content security policy runs no inline script).
+  const cfg = window.HEARINGS_ROOM = JSON.parse(document.getElementById("room-config").textContent);
+  cfg.token = location.pathname.split("/").pop();
+  const T = cfg.text;
   const $ = (id) => document.getElementById(id);
   const say = (text) => { $("status").textContent = text; };
   const MODERATORS = ["presiding_judge", "judge", "clerk", "mediator", "liaison"];

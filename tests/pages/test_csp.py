@@ -1,0 +1,173 @@
+"""The pages under a content security policy: every page sends it, none holds an inline
+script, and in real Chromium the join/room, booking, session and links pages run their
+scripts (static files) without a single violation."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.conftest import sign_in
+from tests.pages.test_journey import PHONE
+from tests.pages.test_journey import sign_in as sign_in_browser
+
+#: Collects every violation the page reports (an init script runs before the page's own).
+WATCH = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${where}`);
+});
+"""
+
+
+class InlineCode(HTMLParser):
+    """Finds code a page would run inline: scripts without src (JSON data aside), on…=
+    handlers and javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and not values.get("src") and values.get("type") != "application/json":
+            self.found.append(f"<script> without src at line {self.getpos()[0]}")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=…> at line {self.getpos()[0]}")
+            if (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}=javascript:…> at line {self.getpos()[0]}")
+
+
+def inline_code(html: str) -> list[str]:
+    parser = InlineCode()
+    parser.feed(html)
+    return parser.found
+
+
+def assert_policy(response) -> None:
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = dict(d.strip().partition(" ")[::2] for d in policy.split(";") if d.strip())
+    assert directives.get("script-src") == "'self'", policy
+    assert directives.get("frame-ancestors") == "'none'", policy
+    assert directives.get("object-src") == "'none'" and directives.get("base-uri") == "'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_page_has_the_policy_and_no_inline_script(
+    client, now_session, book, court_staff, app
+):
+    witnessing = now_session("witness")
+    mediation = now_session("mediation")
+    anonymous = {
+        "login": "/login",
+        "directory": "/directory",
+        "join (party)": f"/join/{mediation['tokens']['applicant']}",
+        "join (principal, witnessing)": f"/join/{witnessing['tokens']['principal']}",
+        "refused link": "/join/not-a-token",
+        "not found": "/no-such-page",
+    }
+    pages = {name: client.get(url) for name, url in anonymous.items()}
+    sign_in(client, court_staff["luoyang-clerk1"])
+    staff = {
+        "desk": "/?week=2026-09-01",
+        "booking form": "/sessions/new",
+        "session": f"/sessions/{mediation['id']}",
+        "witnessing session": f"/sessions/{witnessing['id']}",
+        "links overview": f"/sessions/{mediation['id']}/links",
+        "deliveries": f"/sessions/{mediation['id']}/deliveries",
+    }
+    pages |= {name: client.get(url) for name, url in staff.items()}
+    pages["links issued"] = client.post(f"/sessions/{mediation['id']}/links")
+    found = {}
+    for name, response in pages.items():
+        assert response.mimetype == "text/html", (name, response.status_code)
+        assert_policy(response)
+        if inline := inline_code(response.text):
+            found[name] = inline
+    assert found == {}
+    # The room's and the panels' scripts really are on the pages, as files.
+    assert "/static/room.js?v=" in pages["join (party)"].text
+    assert "/static/witness_room.js?v=" in pages["witnessing session"].text or (
+        "/static/room.js?v=" in pages["join (principal, witnessing)"].text
+    )
+
+
+def test_the_policy_names_the_sites_socket(app, client):
+    app.config["SITE_URL"] = "https://hearings.example.court"
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    connect = next(d for d in policy.split("; ") if d.startswith("connect-src"))
+    assert "wss://hearings.example.court" in connect and "'self'" in connect
+    assert "'unsafe-inline'" not in next(d for d in policy.split("; ") if d.startswith("script"))
+
+
+def watch(ctx) -> None:
+    ctx.add_init_script(WATCH)
+
+
+def violations(page, console: list[str]) -> list[str]:
+    reported = page.evaluate("window.__violations")
+    return [*reported, *(m for m in console if "Content Security Policy" in m)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_scripts_run_with_no_violation_in_chromium(
+    browser, live_server, now_session, court_staff, app
+):
+    base = f"http://{live_server}"
+    mediation = now_session("mediation")
+    witnessing = now_session("witness")
+    staff_ctx = browser.new_context(locale="zh-CN")
+    phone_ctx = browser.new_context(locale="zh-CN", **PHONE)
+    console: list[str] = []
+    found: dict[str, list[str]] = {}
+    try:
+        for ctx in (staff_ctx, phone_ctx):
+            watch(ctx)
+        staff = staff_ctx.new_page()
+        staff.on("console", lambda m: console.append(m.text))
+        sign_in_browser(staff, base, court_staff["luoyang-clerk1"].username)
+
+        staff.goto(f"{base}/sessions/new")
+        staff.select_option("#kind", "mediation")
+        staff.fill("#title", "物业纠纷调解")
+        staff.select_option("#staff_role_0", "mediator")
+        staff.select_option("#staff_id_0", str(court_staff["luoyang-mediator1"].id))
+        staff.click("button[value=find]")
+        staff.wait_for_selector("#slots input[name=slot]")
+        found["booking"] = violations(staff, console)
+
+        staff.goto(f"{base}/sessions/{mediation['id']}")
+        found["session"] = violations(staff, console)
+
+        # links.js: issuing moves the address to the overview, and copying says so.
+        staff.goto(f"{base}/sessions/{mediation['id']}/links")
+        staff.click("#make-links")
+        staff.wait_for_url(f"{base}/sessions/{mediation['id']}/links")
+        staff.locator("button.copy").first.click()
+        staff.locator("button.copy", has_text="✓").first.wait_for()
+        found["links"] = violations(staff, console)
+
+        # room.js and the witnessing panel's script, as the officer.
+        staff.goto(f"{base}/sessions/{witnessing['id']}")
+        staff.click("#enter-room")
+        staff.check("#consent")
+        staff.click("#join")
+        staff.wait_for_selector("#w-identity-form:visible")
+        found["officer's room with the witnessing panel"] = violations(staff, console)
+
+        # room.js on a party's phone: the self-test runs to its verdict.
+        phone = phone_ctx.new_page()
+        phone.on("console", lambda m: console.append(m.text))
+        phone.goto(f"{base}/join/{mediation['tokens']['applicant']}")
+        phone.click("#selftest")
+        phone.locator("#verdict[data-result]").wait_for()
+        found["join page after the self-test"] = violations(phone, console)
+    finally:
+        staff_ctx.close()
+        phone_ctx.close()
+    assert {name: lines for name, lines in found.items() if lines} == {}
