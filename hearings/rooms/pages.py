@@ -56,7 +56,7 @@ def _sent_again(session_id: int) -> bool:
     return seen.isdigit() and int(seen) != services.latest_link_id(session_id)
 
 
-@staff_pages.get("/sessions/<int:session_id>/links")
+@staff_pages.get("/sessions/<id:session_id>/links")
 @login_required
 def links_overview(session_id: int) -> str:
     """Who has a join link that still works, with buttons to issue or re-issue."""
@@ -82,7 +82,7 @@ def _issue(session_id: int, issue: Callable[[Session], Any]) -> tuple[Session, A
     return session, issued
 
 
-@staff_pages.post("/sessions/<int:session_id>/links")
+@staff_pages.post("/sessions/<id:session_id>/links")
 @login_required
 def links_page(session_id: int) -> str | Response:
     """Issue each participant's personal link: copy it or show its QR code (shown this once:
@@ -93,7 +93,7 @@ def links_page(session_id: int) -> str | Response:
     return _links_page(session, links)
 
 
-@staff_pages.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@staff_pages.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
 @login_required
 def reissue_link(session_id: int, participant_id: int) -> str | Response:
     """Replace one person's link (old ones stop working; they are sent the new one)."""
@@ -107,7 +107,7 @@ def reissue_link(session_id: int, participant_id: int) -> str | Response:
     return _links_page(session, [link], reissued=True)
 
 
-@staff_pages.post("/sessions/<int:session_id>/enter")
+@staff_pages.post("/sessions/<id:session_id>/enter")
 @login_required
 def enter(session_id: int) -> Response:
     """Go into the room as oneself (the judge, clerk or mediator of the session)."""

@@ -44,7 +44,7 @@ def hub() -> Hub:
     return current_app.extensions["hearings.hub"]
 
 
-@api.post("/sessions/<int:session_id>/links")
+@api.post("/sessions/<id:session_id>/links")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def create_links(session_id: int):
@@ -54,7 +54,7 @@ def create_links(session_id: int):
     return {"items": links}, 201
 
 
-@api.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@api.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def reissue_link(session_id: int, participant_id: int):
@@ -65,7 +65,7 @@ def reissue_link(session_id: int, participant_id: int):
     return link, 201
 
 
-@api.get("/sessions/<int:session_id>/attendance")
+@api.get("/sessions/<id:session_id>/attendance")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def attendance(session_id: int):
@@ -127,7 +127,7 @@ def _first_frame(ws: Any) -> dict[str, Any]:
     return message
 
 
-@sock.route("/ws/rooms/<int:session_id>", bp=pages)
+@sock.route("/ws/rooms/<id:session_id>", bp=pages)
 def room_socket(ws: Any, session_id: int) -> None:
     """Signaling for one room: join handshake, then relay and moderation until close."""
     config = current_app.config

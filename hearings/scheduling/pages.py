@@ -228,7 +228,7 @@ def _session_context(session: Session, form: Any = None) -> dict[str, Any]:
     }
 
 
-@pages.get("/sessions/<int:session_id>")
+@pages.get("/sessions/<id:session_id>")
 @login_required
 def session_page(session_id: int) -> str:
     """One session: who, when, where, its links, invites and history; reschedule or cancel."""
@@ -237,7 +237,7 @@ def session_page(session_id: int) -> str:
     return render_template("session.html", **_session_context(session))
 
 
-@pages.post("/sessions/<int:session_id>/reschedule")
+@pages.post("/sessions/<id:session_id>/reschedule")
 @login_required
 def reschedule(session_id: int) -> Response | tuple[str, int]:
     """Move a session (same rules as a booking); a refusal shows the form again as typed."""
@@ -276,7 +276,7 @@ def _reschedule_refused(
     return render_template("session.html", **context), status
 
 
-@pages.post("/sessions/<int:session_id>/cancel")
+@pages.post("/sessions/<id:session_id>/cancel")
 @login_required
 def cancel(session_id: int) -> Response:
     """Cancel a session with a reason."""

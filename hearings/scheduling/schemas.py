@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hearings.inputs import DbId
+
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
 Role = Literal[
     "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
@@ -27,7 +29,6 @@ Phone = Annotated[
 CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Time = Annotated[str, StringConstraints(max_length=40)]
 CourtId = Annotated[str, StringConstraints(max_length=32)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Strict(BaseModel):
@@ -38,7 +39,7 @@ class Strict(BaseModel):
 
 class ParticipantIn(Strict):
     role: Role
-    staff_id: Id | None = None
+    staff_id: DbId | None = None
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None
@@ -53,7 +54,7 @@ class SessionIn(Strict):
     host_court: CourtId
     starts_at: Time
     ends_at: Time
-    room_ids: Annotated[list[Id], Field(max_length=10)] = []
+    room_ids: Annotated[list[DbId], Field(max_length=10)] = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
     rrule: Annotated[str, StringConstraints(max_length=500)] | None = None
     outside_hours_reason: Reason | None = None
@@ -65,7 +66,7 @@ class SessionPatch(Strict):
     case_number: CaseNumber | None = None
     starts_at: Time | None = None
     ends_at: Time | None = None
-    room_ids: Annotated[list[Id], Field(max_length=10)] | None = None
+    room_ids: Annotated[list[DbId], Field(max_length=10)] | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -84,7 +85,7 @@ class SessionQuery(BaseModel):
     court: CourtId | None = None
     kind: Kind | None = None
     status: Status | None = None
-    staff_id: Id | None = None
+    staff_id: DbId | None = None
     # "from" is a Python keyword: the query parameter is read through its alias.
     from_: Time | None = Field(default=None, alias="from")
     to: Time | None = None

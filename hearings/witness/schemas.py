@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from hearings.scheduling.schemas import Id, Name, Reason, Strict
+from hearings.inputs import DbId
+from hearings.scheduling.schemas import Name, Reason, Strict
 
 Power = Literal[
     "general", "admit_claims", "waive_claims", "change_claims", "settle", "counterclaim", "appeal"
@@ -15,7 +16,7 @@ Step = Literal["undertaking", "power", "agent_accepts", "attestation"]
 
 
 class IdentityCheckIn(Strict):
-    participant_id: Id
+    participant_id: DbId
     name: Name
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
     #: ``visual``: the ID card shown on camera; or another method the court uses.
