@@ -222,13 +222,22 @@ def text_problem(field: str, code: str, kind: str = "text") -> RuleViolation:
     )
 
 
-def refuse_bad_strings(document: Any) -> None:
-    """422 for the first string of a JSON document holding NUL or an unpaired surrogate
-    (the rest of what a field may hold is its schema's business)."""
+def find_unstorable(document: Any) -> tuple[str, str] | None:
+    """The first string of a parsed JSON document (keys too) holding NUL or an unpaired
+    surrogate, as (field name, problem code); None when there is none."""
     for path, value in _strings(document):
         fault = unstorable(value)
         if fault is not None:
-            raise text_problem(field_name(path), fault)
+            return field_name(path), fault
+    return None
+
+
+def refuse_bad_strings(document: Any) -> None:
+    """422 for the first string of a JSON document holding NUL or an unpaired surrogate
+    (the rest of what a field may hold is its schema's business)."""
+    found = find_unstorable(document)
+    if found is not None:
+        raise text_problem(*found)
 
 
 def check_json_text(text: str | bytes) -> Any:
