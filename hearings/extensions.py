@@ -14,8 +14,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from hearings.errors import RuleViolation
-from hearings.inputs import DB_ID_MAX
+from hearings.inputs import DB_ID_MAX, invalid_request
 
 
 class Base(DeclarativeBase):
@@ -49,14 +48,8 @@ def _validation_problem(
     req: Any, resp: Any, error: Exception | None, instance: Any, *rest: Any
 ) -> None:
     """spectree hook: turn a validation failure into our problem+json 422."""
-    if error is None:
-        return
-    errors = [
-        {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
-        for e in error.errors()  # type: ignore[attr-defined]
-    ]
-    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-    raise RuleViolation(detail[:2000], title="Invalid request", errors=errors[:50])
+    if error is not None:
+        raise invalid_request(error)
 
 
 class _Routes(FlaskPlugin):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from flask import Flask, current_app, request
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -162,32 +162,50 @@ def fault_detail(code: str, kind: str) -> str:
     return FAULT_DETAILS.get((code, kind)) or FAULT_DETAILS[(code, "text")]
 
 
-def _check(single_line: bool) -> Any:
+def _check(kind: str) -> Any:
     def check(value: str) -> str:
-        fault = text_fault(value, single_line=single_line)
+        fault = text_fault(value, single_line=kind == "single-line")
         if fault is not None:
-            kind = "single-line" if single_line else "multi-line"
-            raise PydanticCustomError(fault, fault_detail(fault, kind))
+            raise PydanticCustomError(fault, fault_detail(fault, kind), {"text": kind})
         return value
 
-    return check
+    return AfterValidator(check)
 
 
+#: The checks of single-line and multi-line text, as ``Annotated`` metadata: put them after
+#: a field's ``StringConstraints`` (pydantic applies the metadata in order, and the check is
+#: of the stripped text).
+ONE_LINE = _check("single-line")
+SEVERAL_LINES = _check("multi-line")
 #: Text of one line (titles, names, e-mail addresses, case numbers, reasons: what ends up in
 #: mail headers, iCalendar lines and SMS): no line breaks, no control characters.
-SingleLine = Annotated[str, AfterValidator(_check(single_line=True))]
+SingleLine = Annotated[str, ONE_LINE]
 #: Free text of several lines (notes): line breaks and tabs, never NUL or other controls.
-MultiLine = Annotated[str, AfterValidator(_check(single_line=False))]
+MultiLine = Annotated[str, SEVERAL_LINES]
 
 
-def single_line(max_length: int, *, min_length: int = 0, pattern: str | None = None) -> Any:
-    """A stripped single-line text type of at most ``max_length`` characters."""
-    return Annotated[
-        SingleLine,
-        StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
-        ),
-    ]
+#: The problem codes of text that can't be stored or sent.
+TEXT_CODES = ("control-characters", "unpaired-surrogate")
+
+
+def invalid_request(error: Any) -> RuleViolation:
+    """A pydantic ``ValidationError`` as our 422: each error's ``field`` and ``message``
+    (never its input); text faults also as ``problems`` with their ``code``, for pages."""
+    errors: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    for e in error.errors():
+        field = field_name([str(part) for part in e["loc"]])
+        errors.append({"field": field, "message": e["msg"]})
+        if e["type"] in TEXT_CODES:
+            errors[-1]["code"] = e["type"]
+            kind = (e.get("ctx") or {}).get("text", "text")
+            problems.append({"code": e["type"], "detail": f"{field}: {e['msg']}",
+                             "field": field, "text": kind})  # fmt: skip
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    extra: dict[str, Any] = {"errors": errors[:50]}
+    if problems:
+        extra.update(field=problems[0]["field"], problems=problems[:50])
+    return RuleViolation(detail[:2000], title="Invalid request", **extra)
 
 
 def _strings(value: Any) -> Iterator[tuple[list[str], str]]:
@@ -240,6 +258,17 @@ def refuse_bad_strings(document: Any) -> None:
         raise text_problem(*found)
 
 
+def form_faults(form: Any) -> list[tuple[str, str]]:
+    """The fields of a form (or query) holding NUL or an unpaired surrogate, as (field
+    name, problem code)."""
+    found = []
+    for key, value in form.items(multi=True):
+        fault = unstorable(key) or unstorable(value)
+        if fault is not None:
+            found.append((field_name([key]), fault))
+    return found
+
+
 def check_json_text(text: str | bytes) -> Any:
     """A JSON text checked at the door: not too deep (400), parsed (ValueError if it is not
     JSON), every string storable (422); the parsed value."""
@@ -269,10 +298,8 @@ def _refuse_unstorable_input() -> None:
     string (422) are refused here, so no view, schema or database ever meets them."""
     if "\x00" in request.path:
         raise NotFound("No such page.")
-    for key, value in request.args.items(multi=True):
-        fault = unstorable(key) or unstorable(value)
-        if fault:
-            raise text_problem(field_name([key]), fault)
+    for field, fault in form_faults(request.args)[:1]:
+        raise text_problem(field, fault)
     if request.method not in BODY_METHODS:
         return
     if request.is_json:
@@ -290,10 +317,8 @@ def _refuse_unstorable_input() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and not (
         getattr(view, "checks_own_form", False)
     ):
-        for key, value in request.form.items(multi=True):
-            fault = unstorable(key) or unstorable(value)
-            if fault:
-                raise text_problem(field_name([key]), fault)
+        for field, fault in form_faults(request.form)[:1]:
+            raise text_problem(field, fault)
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,8 @@ from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
-from hearings.messages import error_refusal, form_problems
+from hearings.inputs import TEXT_CODES, checks_own_form, form_faults, form_id, text_fault
+from hearings.messages import error_refusal, form_problems, text_fault_sentence, text_problems
 from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
     load_session,
@@ -86,9 +87,9 @@ def desk() -> str:
 def _form_people(form: Any) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = []
     for n in range(STAFF_ROWS):
-        staff_id = form.get(f"staff_id_{n}", "")
-        if staff_id.isdigit():
-            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": int(staff_id)})
+        staff_id = form_id(form.get(f"staff_id_{n}"))
+        if staff_id is not None:
+            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": staff_id})
     for n in range(OUTSIDE_ROWS):
         name = form.get(f"out_name_{n}", "").strip()
         if not name:
@@ -102,6 +103,10 @@ def _form_people(form: Any) -> list[dict[str, Any]]:
     return people
 
 
+def _room_ids(form: Any) -> list[int]:
+    return [i for i in map(form_id, form.getlist("room_ids")) if i is not None]
+
+
 def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
     data: dict[str, Any] = {
         "kind": form.get("kind", ""),
@@ -110,7 +115,7 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
         "host_court": form.get("host_court", ""),
         "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
-        "room_ids": [int(r) for r in form.getlist("room_ids") if r.isdigit()],
+        "room_ids": _room_ids(form),
         "participants": _form_people(form),
         "outside_hours_reason": form.get("outside_hours_reason") or None,
         "short_notice_reason": form.get("short_notice_reason") or None,
@@ -129,7 +134,7 @@ def earliest_bookable(form: Any, now: datetime) -> datetime:
 def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     people = _form_people(form)
     staff_ids = [p["staff_id"] for p in people if "staff_id" in p]
-    room_ids = [int(r) for r in form.getlist("room_ids") if r.isdigit()]
+    room_ids = _room_ids(form)
     staff = db.session.scalars(sa.select(Staff).where(Staff.id.in_(staff_ids))).all()
     rooms = db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))).all()
     courts = (
@@ -161,6 +166,7 @@ def _form_context(form: Any) -> dict[str, Any]:
 
 
 @pages.route("/sessions/new", methods=["GET", "POST"])
+@checks_own_form
 @login_required
 def new_session() -> str | Response | tuple[str, int]:
     """The booking form: pick people and a duration, find the earliest free slots, book one."""
@@ -168,6 +174,10 @@ def new_session() -> str | Response | tuple[str, int]:
     context = _form_context(form)
     if request.method == "GET":
         return render_template("booking.html", **context)
+    if faults := form_faults(form):
+        # Shown on the form as typed; nothing of it reaches a search or the database.
+        context["problems"] = text_problems(faults)
+        return render_template("booking.html", **context), 422
     try:
         minutes = int(form.get("duration", "60"))
     except ValueError:
@@ -238,11 +248,14 @@ def session_page(session_id: int) -> str:
 
 
 @pages.post("/sessions/<id:session_id>/reschedule")
+@checks_own_form
 @login_required
 def reschedule(session_id: int) -> Response | tuple[str, int]:
     """Move a session (same rules as a booking); a refusal shows the form again as typed."""
     session = load_session(session_id)
     form = request.form
+    if faults := form_faults(form):
+        return _reschedule_refused(session_id, text_problems(faults), [], 422)
     try:
         starts = datetime.fromisoformat(form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
         minutes = int(form.get("duration", "60"))
@@ -254,7 +267,13 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
         )
         services.update_session(current_user, session, patch)
         db.session.commit()
-    except (ValueError, ValidationError):
+    except ValidationError as error:
+        db.session.rollback()
+        # A reason refused for what it holds is named; anything else here is the time.
+        said = any(e["type"] in TEXT_CODES for e in error.errors())
+        problems = form_problems(error) if said else [_("请填写有效的时间。")]
+        return _reschedule_refused(session_id, problems, [], 422)
+    except ValueError:
         db.session.rollback()
         return _reschedule_refused(session_id, [_("请填写有效的时间。")], [], 422)
     except HearingsError as error:
@@ -277,6 +296,7 @@ def _reschedule_refused(
 
 
 @pages.post("/sessions/<id:session_id>/cancel")
+@checks_own_form
 @login_required
 def cancel(session_id: int) -> Response:
     """Cancel a session with a reason."""
@@ -284,6 +304,8 @@ def cancel(session_id: int) -> Response:
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("取消须填写理由。"))
+    elif fault := text_fault(reason):
+        flash(text_fault_sentence(fault, "reason", "single-line"))
     else:
         try:
             services.cancel_session(current_user, session, reason[:500], "occurrence")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hearings.inputs import DbId
+from hearings.inputs import ONE_LINE, DbId
 
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
 Role = Literal[
@@ -16,19 +16,31 @@ Role = Literal[
 Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
 Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Every text a request brings is one line (it ends up in mail headers, iCalendar lines and
+# SMS) unless it is free text: no CR, LF or other control characters (422, ``control-
+# characters``).
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    ONE_LINE,
 ]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$"),
+    ONE_LINE,
 ]
-CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-Time = Annotated[str, StringConstraints(max_length=40)]
-CourtId = Annotated[str, StringConstraints(max_length=32)]
+CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), ONE_LINE]
+Time = Annotated[str, StringConstraints(max_length=40), ONE_LINE]
+CourtId = Annotated[str, StringConstraints(max_length=32), ONE_LINE]
 
 
 class Strict(BaseModel):
@@ -56,7 +68,7 @@ class SessionIn(Strict):
     ends_at: Time
     room_ids: Annotated[list[DbId], Field(max_length=10)] = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
-    rrule: Annotated[str, StringConstraints(max_length=500)] | None = None
+    rrule: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -77,7 +89,7 @@ class CancelIn(Strict):
 
 
 class TokenIn(Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -103,7 +115,7 @@ class AvailabilityQuery(BaseModel):
 
 class DirectoryQuery(BaseModel):
     court: CourtId | None = None
-    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    q: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
     role: Literal["judge", "clerk", "mediator", "liaison", "admin"] | None = None
 
 

@@ -24,6 +24,7 @@ from hearings.errors import (
     problem_response,
 )
 from hearings.extensions import db
+from hearings.inputs import invalid_request
 from hearings.messages import refusal
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
@@ -69,12 +70,7 @@ def _body(schema: type[Body], defaults: dict[str, Any] | None = None) -> Body:
     try:
         return schema.model_validate({**(defaults or {}), **data})
     except ValidationError as error:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in error.errors()
-        ]
-        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-        raise RuleViolation(detail[:2000], title="Invalid request", errors=errors[:50]) from None
+        raise invalid_request(error) from None
 
 
 def _principal(session: Session) -> Participant | None:
