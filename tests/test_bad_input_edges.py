@@ -353,3 +353,47 @@ def test_reschedule_and_cancel_refuse_reasons_that_are_not_one_line(client, book
     db.session.expire_all()
     moved = db.session.get(Session, session["id"])
     assert moved.status == "scheduled" and moved.short_notice_reason is None
+
+
+# --- times and durations at datetime's own ends ------------------------------------------
+
+
+def test_times_at_the_ends_of_the_calendar_are_422(client, auth, court_staff):
+    headers = auth(court_staff["luoyang-admin"])
+    good = session_payload("mediation", court_staff)
+    for starts, ends in (
+        ("0001-01-01T00:00:00", "0001-01-01T01:00:00"),
+        ("9999-12-31T23:00:00+14:00", "9999-12-31T23:30:00-12:00"),
+    ):
+        response = client.post(
+            "/api/v1/sessions", json={**good, "starts_at": starts, "ends_at": ends}, headers=headers
+        )
+        assert response.status_code == 422, starts
+        assert response.json["field"] == "starts_at"
+    for query in ("from=0001-01-01&to=0001-01-02", "from=9999-12-31T23:59:59-12:00"):
+        for path in ("/api/v1/sessions", "/api/v1/availability?duration_minutes=60&courts=luoyang"):
+            joiner = "&" if "?" in path else "?"
+            response = client.get(f"{path}{joiner}{query}", headers=headers)
+            assert response.status_code == 422, (path, query)
+            assert response.mimetype == "application/problem+json"
+    assert nothing_stored()
+
+
+def test_pages_at_the_ends_of_the_calendar_are_no_error(client, book, court_staff):
+    session = book("hearing").json
+    sign_in(client, court_staff["luoyang-clerk1"])
+    for week in ("0001-01-01", "9999-12-31"):
+        assert client.get(f"/?week={week}").status_code == 200
+    huge = "9" * 18
+    form = hearing_form(court_staff, action="find", duration=huge, search_from="9999-12-31")
+    found = client.post("/sessions/new", data=form)
+    assert found.status_code == 200
+    for starts, duration in (("2026-09-10T09:00", huge), ("9999-12-31T23:59", "60")):
+        form = hearing_form(court_staff, starts_at=starts, duration=duration)
+        response = client.post("/sessions/new", data=form)
+        assert response.status_code in (302, 409, 422), (starts, duration)
+        moved = client.post(
+            f"/sessions/{session['id']}/reschedule",
+            data={"starts_at": starts, "duration": duration},
+        )
+        assert moved.status_code in (302, 409, 422), (starts, duration)

@@ -53,7 +53,10 @@ def _sent_again(session_id: int) -> bool:
     """Whether the form was sent from a page older than the session's newest link (a refresh
     or a second tab): then nothing is issued again."""
     seen = request.form.get("links_seen", "")
-    return seen.isdigit() and int(seen) != services.latest_link_id(session_id)
+    # 0 when the page was shown before any link; never int() on other digits or on 5,000.
+    if not (seen.isascii() and seen.isdigit() and len(seen) <= 10):
+        return False
+    return int(seen) != services.latest_link_id(session_id)
 
 
 @staff_pages.get("/sessions/<id:session_id>/links")

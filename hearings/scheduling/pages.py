@@ -31,7 +31,7 @@ from hearings.scheduling.history import describe_history
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
-from hearings.timekeeping import COURT_TZ, isoformat, local, utcnow
+from hearings.timekeeping import COURT_TZ, YEARS, isoformat, local, utcnow
 
 pages = Blueprint("scheduling", __name__)
 
@@ -54,6 +54,8 @@ def desk() -> str:
             date.fromisoformat(request.args.get("week", "")) if request.args.get("week") else today
         )
     except ValueError:
+        anchor = today
+    if anchor.year not in YEARS:
         anchor = today
     monday = anchor - timedelta(days=anchor.weekday())
     start = datetime.combine(monday, datetime.min.time(), tzinfo=COURT_TZ)
@@ -144,6 +146,8 @@ def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     start = earliest_bookable(form, utcnow())
     try:
         day = date.fromisoformat(form.get("search_from", ""))
+        if day.year not in YEARS:
+            raise ValueError("out of range")
         start = max(start, datetime.combine(day, datetime.min.time(), tzinfo=COURT_TZ))
     except ValueError:
         pass
@@ -152,6 +156,23 @@ def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     # not eight quarter-hours of one morning.
     return find_free_slots(calendars, resources, timedelta(minutes=minutes), start,
                            start + timedelta(days=30), 8, one_per_period=True)  # fmt: skip
+
+
+def _minutes(form: Any) -> int:
+    """The form's duration in minutes (a choice of the list; anything else is an hour)."""
+    text = form.get("duration", "60")
+    return int(text) if text.isascii() and text.isdigit() and 15 <= int(text) <= 600 else 60
+
+
+def _form_time(text: str, local_only: bool = False) -> datetime:
+    """A time from a form, as Beijing time unless it says otherwise (``local_only``: it is
+    Beijing time whatever it says); ValueError if it is none or out of the years served."""
+    value = datetime.fromisoformat(text)
+    if value.year not in YEARS:
+        raise ValueError(f"{value.year} is out of range")
+    if local_only or value.tzinfo is None:
+        value = value.replace(tzinfo=COURT_TZ)
+    return value
 
 
 def _form_context(form: Any) -> dict[str, Any]:
@@ -178,10 +199,7 @@ def new_session() -> str | Response | tuple[str, int]:
         # Shown on the form as typed; nothing of it reaches a search or the database.
         context["problems"] = text_problems(faults)
         return render_template("booking.html", **context), 422
-    try:
-        minutes = int(form.get("duration", "60"))
-    except ValueError:
-        minutes = 60
+    minutes = _minutes(form)
     action = form.get("action", "find")
     try:
         if action == "find":
@@ -192,10 +210,7 @@ def new_session() -> str | Response | tuple[str, int]:
             if not context["slots"]:
                 context["problems"] = [_("三十天内没有共同的空闲时间。")]
             return render_template("booking.html", **context)
-        chosen = form.get("slot") or form.get("starts_at", "")
-        starts = datetime.fromisoformat(chosen)
-        if starts.tzinfo is None:
-            starts = starts.replace(tzinfo=COURT_TZ)
+        starts = _form_time(form.get("slot") or form.get("starts_at", ""))
         session = services.book_session(current_user, _booking_request(form, starts, minutes))
         db.session.commit()
     except ValidationError as error:
@@ -257,8 +272,8 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
     if faults := form_faults(form):
         return _reschedule_refused(session_id, text_problems(faults), [], 422)
     try:
-        starts = datetime.fromisoformat(form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
-        minutes = int(form.get("duration", "60"))
+        starts = _form_time(form.get("starts_at", ""), local_only=True)
+        minutes = _minutes(form)
         patch = SessionPatch(
             starts_at=starts.isoformat(),
             ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
