@@ -303,11 +303,12 @@ def _refuse_unstorable_input() -> None:
     if request.method not in BODY_METHODS:
         return
     if request.is_json:
-        if (request.content_length or 0) > JSON_MAX_BYTES:
-            raise RequestEntityTooLarge(f"A JSON body is at most {JSON_MAX_BYTES} bytes.")
-        data = request.get_data(cache=True)
-        if len(data) > JSON_MAX_BYTES:
-            raise RequestEntityTooLarge(f"A JSON body is at most {JSON_MAX_BYTES} bytes.")
+        # Read no more than this, whatever the headers say (413 past it).
+        request.max_content_length = JSON_MAX_BYTES
+        try:
+            data = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise RequestEntityTooLarge(f"A JSON body is at most {JSON_MAX_BYTES} bytes.") from None
         try:
             check_json_text(data)
         except ValueError:
