@@ -68,7 +68,10 @@ def form_id(text: str | None) -> int | None:
 
 #: Deeper JSON than this is refused unparsed (Python's parser recurses, ours never needs to).
 JSON_MAX_DEPTH = 64
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: A JSON string, possessive (no backtracking). Every match from a quote succeeds: an
+#: unterminated string (or one ending in a lone backslash) runs to the end of the text, so
+#: the scan never starts again inside it, which made it quadratic in the number of quotes.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
 _BRACKETS = re.compile(r"[^\[\]{}]+")
 
 

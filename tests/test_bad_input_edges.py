@@ -126,6 +126,18 @@ def test_json_up_to_the_depth_bound_is_read_as_usual(client):
     assert json_too_deep("[" * 65)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['"\\' * 300_000, '"' + 'a\\"' * 300_000, 'x"' * 400_000, "[" + "[]," * 300_000 + "[]]"],
+)
+def test_the_depth_count_is_linear_on_any_text(client, text):
+    # Quadratic, these took minutes: the scan started again at every quote of a string
+    # that never ends.
+    assert not json_too_deep(text.encode())
+    response = client.post("/api/v1/auth/token", data=text, content_type="application/json")
+    assert response.status_code == 400
+
+
 def test_a_json_body_too_large_is_413(client):
     body = json.dumps({"username": "a" * (1024 * 1024), "password": "x"})
     response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
