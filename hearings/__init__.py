@@ -17,6 +17,7 @@ from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
 from hearings.i18n import weekday_name
+from hearings.inputs import init_app as init_inputs
 from hearings.keys import check_keys, demo_secret_key
 from hearings.timekeeping import isoformat, local
 from hearings.tokens import KeyRing
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    init_inputs(app)  # the ``id`` path converter, before any route is added
     if url.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],

@@ -10,10 +10,11 @@ from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
+from spectree.plugins.flask_plugin import FlaskPlugin
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from hearings.errors import RuleViolation
+from hearings.inputs import DB_ID_MAX, invalid_request
 
 
 class Base(DeclarativeBase):
@@ -47,19 +48,23 @@ def _validation_problem(
     req: Any, resp: Any, error: Exception | None, instance: Any, *rest: Any
 ) -> None:
     """spectree hook: turn a validation failure into our problem+json 422."""
-    if error is None:
-        return
-    errors = [
-        {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
-        for e in error.errors()  # type: ignore[attr-defined]
-    ]
-    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-    raise RuleViolation(detail[:2000], title="Invalid request", errors=errors[:50])
+    if error is not None:
+        raise invalid_request(error)
+
+
+class _Routes(FlaskPlugin):
+    """spectree's Flask plugin, knowing our ``id`` path converter: an integer 1 … DB_ID_MAX."""
+
+    def parse_path(self, route: Any, path_parameter_descriptions: Any) -> tuple[str, list]:
+        """The OpenAPI path and its parameters (an ``id`` documented as a bounded integer)."""
+        rule = str(route).replace("<id:", f"<int(min=1, max={DB_ID_MAX}):")
+        return super().parse_path(rule, path_parameter_descriptions)  # type: ignore[arg-type]
 
 
 #: The OpenAPI document is generated from the routes' pydantic models by spectree.
 spec = SpecTree(
     "flask",
+    backend=_Routes,
     title="hearings: video hearings of the Luoyang and Luohe intermediate courts",
     version="1",
     # spectree serves its own copy under /api/docs; /api/v1/openapi.json is ours (below).

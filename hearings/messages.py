@@ -156,6 +156,11 @@ RULES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "series-too-many": lambda p: _("系列会议最多%(count)s次，请减少次数。",
                                    count=p.get("count", 60)),
     "series-overlaps-itself": lambda p: _("系列中的会议相互重叠：下一次在上一次结束前就开始了。"),
+    # Text that can't be stored or sent (hearings/inputs.py)
+    "control-characters": lambda p: text_fault_sentence("control-characters",
+                                                        p.get("field"), p.get("text")),
+    "unpaired-surrogate": lambda p: text_fault_sentence("unpaired-surrogate",
+                                                        p.get("field"), p.get("text")),
 }  # fmt: skip
 
 
@@ -332,7 +337,7 @@ def delivery_note(note: str | None) -> str:
     return _("邮件服务器未接收：%(error)s", error=note)
 
 
-#: The booking form's labels of the fields a request may get wrong.
+#: The labels of the fields a request may get wrong (the booking form's, and others').
 FORM_FIELDS = {
     "kind": "类型",
     "title": "标题",
@@ -347,14 +352,55 @@ FORM_FIELDS = {
     "name": "姓名",
     "outside_hours_reason": "非工作时间理由",
     "short_notice_reason": SHORT_NOTICE_FIELD,
+    "reason": "理由",
+    "note": "备注",
+    "username": "用户名",
+    "q": "搜索",
+    "id_number": "身份证号码",
+    "rrule": "重复规则",
+    "court": "所属法院",
+}
+
+#: What the pages say of text that can't be stored or sent, by problem code.
+TEXT_FAULTS = {
+    "unpaired-surrogate": "“%(field)s”含有无效的字符，请重新输入。",
+    "single-line": "“%(field)s”只能填写一行文字，不能含换行符或其他控制字符。",
+    "control-characters": "“%(field)s”含有无法保存的控制字符（如 NUL），请删去后重试。",
 }
 
 
+def field_label(field: str | None) -> str:
+    """A field as the pages name it (``participants.1.name``, ``out_name_1`` → 姓名); a field
+    without a label by its name."""
+    key = re.sub(r"^(out|staff)_|_\d+$", "", str(field or "").rsplit(".", 1)[-1])
+    return _(FORM_FIELDS[key]) if key in FORM_FIELDS else str(field or "")
+
+
+def text_fault_sentence(code: str, field: str | None, kind: str | None = None) -> str:
+    """Why a field's text is refused (``control-characters`` in a ``single-line`` field, or
+    anywhere, or ``unpaired-surrogate``), naming the field, never quoting the text."""
+    key = "single-line" if code == "control-characters" and kind == "single-line" else code
+    return _(TEXT_FAULTS.get(key, TEXT_FAULTS["control-characters"]), field=field_label(field))
+
+
+def text_problems(faults: Iterable[tuple[str, str]]) -> list[str]:
+    """The sentences for form fields holding text that can't be stored: (field, code)."""
+    return [text_fault_sentence(code, field) for field, code in faults]
+
+
 def form_problems(error: Any) -> list[str]:
-    """A form that doesn't fit the request's schema (a pydantic ``ValidationError``): which
-    of the form's fields to look at, by their labels."""
+    """A form that doesn't fit the request's schema (a pydantic ``ValidationError``): text
+    refused for what it holds, field by field; then which other fields to look at, by their
+    labels."""
+    sentences: list[str] = []
     fields: list[str] = []
     for e in error.errors():
+        if e["type"] in ("control-characters", "unpaired-surrogate"):
+            field = ".".join(str(part) for part in e["loc"])
+            sentence = text_fault_sentence(e["type"], field, (e.get("ctx") or {}).get("text"))
+            if sentence not in sentences:
+                sentences.append(sentence)
+            continue
         # A participant's own field (("participants", 2, "email")) is named by its label.
         key = (
             str(e["loc"][-1] if e["loc"][:1] == ("participants",) else e["loc"][0])
@@ -364,7 +410,9 @@ def form_problems(error: Any) -> list[str]:
         label = _(FORM_FIELDS.get(key, "参会人员"))
         if label not in fields:
             fields.append(label)
-    return [_("请检查以下项目：%(fields)s。", fields=_("、").join(fields))]
+    if fields:
+        sentences.append(_("请检查以下项目：%(fields)s。", fields=_("、").join(fields)))
+    return sentences
 
 
 #: The witness record's words for stored values (the record is bilingual by design).

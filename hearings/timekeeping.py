@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
-from hearings.errors import MalformedRequest
+from hearings.errors import MalformedRequest, RuleViolation
 
 COURT_TZ = ZoneInfo("Asia/Shanghai")
 GRID = timedelta(minutes=15)
+#: The years a time the service is given may fall in: far from datetime's own ends (year 1
+#: and 9999), so no offset, duration or calendar step on it overflows (a 500).
+YEARS = range(1970, 2200)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -60,6 +63,10 @@ def parse_api_time(text: str, field: str) -> datetime:
         raise MalformedRequest(
             f"{field}: {text!r} is not an ISO 8601 date-time", field=field
         ) from None
+    if value.year not in YEARS:
+        raise RuleViolation(
+            f"{field}: a time between {YEARS.start} and {YEARS.stop - 1}", field=field
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=COURT_TZ)
     return value.astimezone(UTC)

@@ -39,7 +39,7 @@ def _participant_of(session_id: int, participant_id: int) -> Participant:
     return participant
 
 
-@api.get("/sessions/<int:session_id>/participants/<int:participant_id>/invite.ics")
+@api.get("/sessions/<id:session_id>/participants/<id:participant_id>/invite.ics")
 @staff_required
 @spec.validate(resp=Responses(**ERRORS))
 def invite(session_id: int, participant_id: int):
@@ -55,7 +55,7 @@ def invite(session_id: int, participant_id: int):
     )
 
 
-@api.get("/sessions/<int:session_id>/deliveries")
+@api.get("/sessions/<id:session_id>/deliveries")
 @staff_required
 @spec.validate(resp=Responses(HTTP_200=DeliveryReport, **ERRORS))
 def deliveries(session_id: int):
@@ -114,7 +114,7 @@ def progress(token: str):
     return render_template("notify_progress.html", **progress_history(participant))
 
 
-@pages.get("/sessions/<int:session_id>/deliveries")
+@pages.get("/sessions/<id:session_id>/deliveries")
 @login_required
 def delivery_page(session_id: int):
     """Staff: who has been told, who could not be reached."""

@@ -53,10 +53,13 @@ def _sent_again(session_id: int) -> bool:
     """Whether the form was sent from a page older than the session's newest link (a refresh
     or a second tab): then nothing is issued again."""
     seen = request.form.get("links_seen", "")
-    return seen.isdigit() and int(seen) != services.latest_link_id(session_id)
+    # 0 when the page was shown before any link; never int() on other digits or on 5,000.
+    if not (seen.isascii() and seen.isdigit() and len(seen) <= 10):
+        return False
+    return int(seen) != services.latest_link_id(session_id)
 
 
-@staff_pages.get("/sessions/<int:session_id>/links")
+@staff_pages.get("/sessions/<id:session_id>/links")
 @login_required
 def links_overview(session_id: int) -> str:
     """Who has a join link that still works, with buttons to issue or re-issue."""
@@ -82,7 +85,7 @@ def _issue(session_id: int, issue: Callable[[Session], Any]) -> tuple[Session, A
     return session, issued
 
 
-@staff_pages.post("/sessions/<int:session_id>/links")
+@staff_pages.post("/sessions/<id:session_id>/links")
 @login_required
 def links_page(session_id: int) -> str | Response:
     """Issue each participant's personal link: copy it or show its QR code (shown this once:
@@ -93,7 +96,7 @@ def links_page(session_id: int) -> str | Response:
     return _links_page(session, links)
 
 
-@staff_pages.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@staff_pages.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
 @login_required
 def reissue_link(session_id: int, participant_id: int) -> str | Response:
     """Replace one person's link (old ones stop working; they are sent the new one)."""
@@ -107,7 +110,7 @@ def reissue_link(session_id: int, participant_id: int) -> str | Response:
     return _links_page(session, [link], reissued=True)
 
 
-@staff_pages.post("/sessions/<int:session_id>/enter")
+@staff_pages.post("/sessions/<id:session_id>/enter")
 @login_required
 def enter(session_id: int) -> Response:
     """Go into the room as oneself (the judge, clerk or mediator of the session)."""

@@ -15,6 +15,7 @@ from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.i18n import gettext as _
+from hearings.inputs import JSON_MAX_DEPTH, fault_detail, find_unstorable, json_too_deep
 from hearings.logs import event
 from hearings.page_errors import join_refusal
 from hearings.rooms import services
@@ -44,7 +45,7 @@ def hub() -> Hub:
     return current_app.extensions["hearings.hub"]
 
 
-@api.post("/sessions/<int:session_id>/links")
+@api.post("/sessions/<id:session_id>/links")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def create_links(session_id: int):
@@ -54,7 +55,7 @@ def create_links(session_id: int):
     return {"items": links}, 201
 
 
-@api.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
+@api.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def reissue_link(session_id: int, participant_id: int):
@@ -65,7 +66,7 @@ def reissue_link(session_id: int, participant_id: int):
     return link, 201
 
 
-@api.get("/sessions/<int:session_id>/attendance")
+@api.get("/sessions/<id:session_id>/attendance")
 @staff_required
 @spec.validate(resp=Response(**ERRORS))
 def attendance(session_id: int):
@@ -112,6 +113,29 @@ def _origin_allowed() -> bool:
     return origin is None or same_site(origin)
 
 
+class UnreadableFrame(ProtocolError):
+    """A frame the hub won't read; ``short`` says why in a close reason's few bytes."""
+
+    def __init__(self, error: str, short: str) -> None:
+        super().__init__(error)
+        self.short = short
+
+
+def read_frame(raw: str | bytes) -> Any:
+    """A frame's JSON: ValueError if it is not JSON; UnreadableFrame if it nests deeper than
+    the parser should go (checked before parsing) or holds text that can't be sent on (an
+    unpaired surrogate would fail every socket it is relayed to) or stored (NUL)."""
+    if json_too_deep(raw):
+        deep = f"is nested more than {JSON_MAX_DEPTH} levels deep"
+        raise UnreadableFrame(f"the frame {deep}", deep)
+    message = json.loads(raw)
+    found = find_unstorable(message)
+    if found is not None:
+        field, code = found
+        raise UnreadableFrame(f"{field}: {fault_detail(code, 'text')}", "holds invalid text")
+    return message
+
+
 def _first_frame(ws: Any) -> dict[str, Any]:
     raw = ws.receive(timeout=current_app.config["ROOM_JOIN_TIMEOUT"])
     if raw is None:
@@ -119,15 +143,17 @@ def _first_frame(ws: Any) -> dict[str, Any]:
     if len(raw) > MAX_FRAME:
         raise RoomRefusal(4413, "frame too large")
     try:
-        message = json.loads(raw)
+        message = read_frame(raw)
     except ValueError:
         raise RoomRefusal(4401, "the join frame is not JSON") from None
+    except UnreadableFrame as error:
+        raise RoomRefusal(4401, f"the join frame {error.short}") from None
     if not isinstance(message, dict) or message.get("type") != "join":
         raise RoomRefusal(4401, "the first frame must be a join")
     return message
 
 
-@sock.route("/ws/rooms/<int:session_id>", bp=pages)
+@sock.route("/ws/rooms/<id:session_id>", bp=pages)
 def room_socket(ws: Any, session_id: int) -> None:
     """Signaling for one room: join handshake, then relay and moderation until close."""
     config = current_app.config
@@ -174,7 +200,7 @@ def room_socket(ws: Any, session_id: int) -> None:
                 _close(conn, 4429, "too many frames")
                 break
             try:
-                message = json.loads(raw)
+                message = read_frame(raw)
                 if not isinstance(message, dict):
                     raise ProtocolError("a frame is a JSON object")
                 room.handle(conn, message, kind)

@@ -17,7 +17,8 @@ from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
-from hearings.messages import error_refusal, form_problems
+from hearings.inputs import TEXT_CODES, checks_own_form, form_faults, form_id, text_fault
+from hearings.messages import error_refusal, form_problems, text_fault_sentence, text_problems
 from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
     load_session,
@@ -30,7 +31,7 @@ from hearings.scheduling.history import describe_history
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
-from hearings.timekeeping import COURT_TZ, isoformat, local, utcnow
+from hearings.timekeeping import COURT_TZ, YEARS, isoformat, local, utcnow
 
 pages = Blueprint("scheduling", __name__)
 
@@ -53,6 +54,8 @@ def desk() -> str:
             date.fromisoformat(request.args.get("week", "")) if request.args.get("week") else today
         )
     except ValueError:
+        anchor = today
+    if anchor.year not in YEARS:
         anchor = today
     monday = anchor - timedelta(days=anchor.weekday())
     start = datetime.combine(monday, datetime.min.time(), tzinfo=COURT_TZ)
@@ -86,9 +89,9 @@ def desk() -> str:
 def _form_people(form: Any) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = []
     for n in range(STAFF_ROWS):
-        staff_id = form.get(f"staff_id_{n}", "")
-        if staff_id.isdigit():
-            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": int(staff_id)})
+        staff_id = form_id(form.get(f"staff_id_{n}"))
+        if staff_id is not None:
+            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": staff_id})
     for n in range(OUTSIDE_ROWS):
         name = form.get(f"out_name_{n}", "").strip()
         if not name:
@@ -102,6 +105,10 @@ def _form_people(form: Any) -> list[dict[str, Any]]:
     return people
 
 
+def _room_ids(form: Any) -> list[int]:
+    return [i for i in map(form_id, form.getlist("room_ids")) if i is not None]
+
+
 def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
     data: dict[str, Any] = {
         "kind": form.get("kind", ""),
@@ -110,7 +117,7 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
         "host_court": form.get("host_court", ""),
         "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
-        "room_ids": [int(r) for r in form.getlist("room_ids") if r.isdigit()],
+        "room_ids": _room_ids(form),
         "participants": _form_people(form),
         "outside_hours_reason": form.get("outside_hours_reason") or None,
         "short_notice_reason": form.get("short_notice_reason") or None,
@@ -129,7 +136,7 @@ def earliest_bookable(form: Any, now: datetime) -> datetime:
 def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     people = _form_people(form)
     staff_ids = [p["staff_id"] for p in people if "staff_id" in p]
-    room_ids = [int(r) for r in form.getlist("room_ids") if r.isdigit()]
+    room_ids = _room_ids(form)
     staff = db.session.scalars(sa.select(Staff).where(Staff.id.in_(staff_ids))).all()
     rooms = db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))).all()
     courts = (
@@ -139,6 +146,8 @@ def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     start = earliest_bookable(form, utcnow())
     try:
         day = date.fromisoformat(form.get("search_from", ""))
+        if day.year not in YEARS:
+            raise ValueError("out of range")
         start = max(start, datetime.combine(day, datetime.min.time(), tzinfo=COURT_TZ))
     except ValueError:
         pass
@@ -147,6 +156,23 @@ def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
     # not eight quarter-hours of one morning.
     return find_free_slots(calendars, resources, timedelta(minutes=minutes), start,
                            start + timedelta(days=30), 8, one_per_period=True)  # fmt: skip
+
+
+def _minutes(form: Any) -> int:
+    """The form's duration in minutes (a choice of the list; anything else is an hour)."""
+    text = form.get("duration", "60")
+    return int(text) if text.isascii() and text.isdigit() and 15 <= int(text) <= 600 else 60
+
+
+def _form_time(text: str, local_only: bool = False) -> datetime:
+    """A time from a form, as Beijing time unless it says otherwise (``local_only``: it is
+    Beijing time whatever it says); ValueError if it is none or out of the years served."""
+    value = datetime.fromisoformat(text)
+    if value.year not in YEARS:
+        raise ValueError(f"{value.year} is out of range")
+    if local_only or value.tzinfo is None:
+        value = value.replace(tzinfo=COURT_TZ)
+    return value
 
 
 def _form_context(form: Any) -> dict[str, Any]:
@@ -161,6 +187,7 @@ def _form_context(form: Any) -> dict[str, Any]:
 
 
 @pages.route("/sessions/new", methods=["GET", "POST"])
+@checks_own_form
 @login_required
 def new_session() -> str | Response | tuple[str, int]:
     """The booking form: pick people and a duration, find the earliest free slots, book one."""
@@ -168,10 +195,11 @@ def new_session() -> str | Response | tuple[str, int]:
     context = _form_context(form)
     if request.method == "GET":
         return render_template("booking.html", **context)
-    try:
-        minutes = int(form.get("duration", "60"))
-    except ValueError:
-        minutes = 60
+    if faults := form_faults(form):
+        # Shown on the form as typed; nothing of it reaches a search or the database.
+        context["problems"] = text_problems(faults)
+        return render_template("booking.html", **context), 422
+    minutes = _minutes(form)
     action = form.get("action", "find")
     try:
         if action == "find":
@@ -182,10 +210,7 @@ def new_session() -> str | Response | tuple[str, int]:
             if not context["slots"]:
                 context["problems"] = [_("三十天内没有共同的空闲时间。")]
             return render_template("booking.html", **context)
-        chosen = form.get("slot") or form.get("starts_at", "")
-        starts = datetime.fromisoformat(chosen)
-        if starts.tzinfo is None:
-            starts = starts.replace(tzinfo=COURT_TZ)
+        starts = _form_time(form.get("slot") or form.get("starts_at", ""))
         session = services.book_session(current_user, _booking_request(form, starts, minutes))
         db.session.commit()
     except ValidationError as error:
@@ -228,7 +253,7 @@ def _session_context(session: Session, form: Any = None) -> dict[str, Any]:
     }
 
 
-@pages.get("/sessions/<int:session_id>")
+@pages.get("/sessions/<id:session_id>")
 @login_required
 def session_page(session_id: int) -> str:
     """One session: who, when, where, its links, invites and history; reschedule or cancel."""
@@ -237,15 +262,18 @@ def session_page(session_id: int) -> str:
     return render_template("session.html", **_session_context(session))
 
 
-@pages.post("/sessions/<int:session_id>/reschedule")
+@pages.post("/sessions/<id:session_id>/reschedule")
+@checks_own_form
 @login_required
 def reschedule(session_id: int) -> Response | tuple[str, int]:
     """Move a session (same rules as a booking); a refusal shows the form again as typed."""
     session = load_session(session_id)
     form = request.form
+    if faults := form_faults(form):
+        return _reschedule_refused(session_id, text_problems(faults), [], 422)
     try:
-        starts = datetime.fromisoformat(form.get("starts_at", "")).replace(tzinfo=COURT_TZ)
-        minutes = int(form.get("duration", "60"))
+        starts = _form_time(form.get("starts_at", ""), local_only=True)
+        minutes = _minutes(form)
         patch = SessionPatch(
             starts_at=starts.isoformat(),
             ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
@@ -254,7 +282,13 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
         )
         services.update_session(current_user, session, patch)
         db.session.commit()
-    except (ValueError, ValidationError):
+    except ValidationError as error:
+        db.session.rollback()
+        # A reason refused for what it holds is named; anything else here is the time.
+        said = any(e["type"] in TEXT_CODES for e in error.errors())
+        problems = form_problems(error) if said else [_("请填写有效的时间。")]
+        return _reschedule_refused(session_id, problems, [], 422)
+    except ValueError:
         db.session.rollback()
         return _reschedule_refused(session_id, [_("请填写有效的时间。")], [], 422)
     except HearingsError as error:
@@ -276,7 +310,8 @@ def _reschedule_refused(
     return render_template("session.html", **context), status
 
 
-@pages.post("/sessions/<int:session_id>/cancel")
+@pages.post("/sessions/<id:session_id>/cancel")
+@checks_own_form
 @login_required
 def cancel(session_id: int) -> Response:
     """Cancel a session with a reason."""
@@ -284,6 +319,8 @@ def cancel(session_id: int) -> Response:
     reason = request.form.get("reason", "").strip()
     if not reason:
         flash(_("取消须填写理由。"))
+    elif fault := text_fault(reason):
+        flash(text_fault_sentence(fault, "reason", "single-line"))
     else:
         try:
             services.cancel_session(current_user, session, reason[:500], "occurrence")

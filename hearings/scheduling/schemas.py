@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hearings.inputs import ONE_LINE, DbId
+
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
 Role = Literal[
     "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
@@ -14,20 +16,31 @@ Role = Literal[
 Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
 Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Every text a request brings is one line (it ends up in mail headers, iCalendar lines and
+# SMS) unless it is free text: no CR, LF or other control characters (422, ``control-
+# characters``).
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    ONE_LINE,
 ]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$"),
+    ONE_LINE,
 ]
-CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-Time = Annotated[str, StringConstraints(max_length=40)]
-CourtId = Annotated[str, StringConstraints(max_length=32)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), ONE_LINE]
+Time = Annotated[str, StringConstraints(max_length=40), ONE_LINE]
+CourtId = Annotated[str, StringConstraints(max_length=32), ONE_LINE]
 
 
 class Strict(BaseModel):
@@ -38,7 +51,7 @@ class Strict(BaseModel):
 
 class ParticipantIn(Strict):
     role: Role
-    staff_id: Id | None = None
+    staff_id: DbId | None = None
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None
@@ -53,9 +66,9 @@ class SessionIn(Strict):
     host_court: CourtId
     starts_at: Time
     ends_at: Time
-    room_ids: Annotated[list[Id], Field(max_length=10)] = []
+    room_ids: Annotated[list[DbId], Field(max_length=10)] = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
-    rrule: Annotated[str, StringConstraints(max_length=500)] | None = None
+    rrule: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -65,7 +78,7 @@ class SessionPatch(Strict):
     case_number: CaseNumber | None = None
     starts_at: Time | None = None
     ends_at: Time | None = None
-    room_ids: Annotated[list[Id], Field(max_length=10)] | None = None
+    room_ids: Annotated[list[DbId], Field(max_length=10)] | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -76,7 +89,7 @@ class CancelIn(Strict):
 
 
 class TokenIn(Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -84,7 +97,7 @@ class SessionQuery(BaseModel):
     court: CourtId | None = None
     kind: Kind | None = None
     status: Status | None = None
-    staff_id: Id | None = None
+    staff_id: DbId | None = None
     # "from" is a Python keyword: the query parameter is read through its alias.
     from_: Time | None = Field(default=None, alias="from")
     to: Time | None = None
@@ -102,7 +115,7 @@ class AvailabilityQuery(BaseModel):
 
 class DirectoryQuery(BaseModel):
     court: CourtId | None = None
-    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    q: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
     role: Literal["judge", "clerk", "mediator", "liaison", "admin"] | None = None
 
 

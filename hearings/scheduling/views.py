@@ -13,6 +13,7 @@ from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Room, Staff
 from hearings.errors import RuleViolation
 from hearings.extensions import db, spec
+from hearings.inputs import DB_ID_MAX, form_id
 from hearings.scheduling import services
 from hearings.scheduling.access import load_session, visible_sessions_clause
 from hearings.scheduling.availability import find_free_slots
@@ -117,7 +118,7 @@ def list_sessions(query: SessionQuery):
     return {"items": [dump_session(s) for s in sessions]}
 
 
-@api.get("/sessions/<int:session_id>")
+@api.get("/sessions/<id:session_id>")
 @staff_required
 @spec.validate(resp=Response(HTTP_200=SessionOut, **ERRORS))
 def read(session_id: int):
@@ -127,7 +128,7 @@ def read(session_id: int):
     return dump_session(session)
 
 
-@api.patch("/sessions/<int:session_id>")
+@api.patch("/sessions/<id:session_id>")
 @staff_required
 @spec.validate(
     json=SessionPatch,
@@ -140,7 +141,7 @@ def update(session_id: int, json: SessionPatch):
     return dump_session(session)
 
 
-@api.post("/sessions/<int:session_id>/cancel")
+@api.post("/sessions/<id:session_id>/cancel")
 @staff_required
 @spec.validate(
     json=CancelIn, resp=Response(HTTP_200=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS)
@@ -153,7 +154,7 @@ def cancel(session_id: int, json: CancelIn):
     return dump_session(session)
 
 
-@api.post("/sessions/<int:session_id>/participants")
+@api.post("/sessions/<id:session_id>/participants")
 @staff_required
 @spec.validate(
     json=ParticipantIn,
@@ -166,7 +167,7 @@ def add_participant(session_id: int, json: ParticipantIn):
     return dump_participant(participant), 201
 
 
-@api.delete("/sessions/<int:session_id>/participants/<int:participant_id>")
+@api.delete("/sessions/<id:session_id>/participants/<id:participant_id>")
 @staff_required
 @spec.validate(resp=Response(HTTP_200=ParticipantOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS))
 def remove_participant(session_id: int, participant_id: int):
@@ -177,10 +178,12 @@ def remove_participant(session_id: int, participant_id: int):
 
 
 def _ids(text: str, field: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise RuleViolation(f"{field} must be comma-separated ids.", field=field) from None
+    ids = [form_id(part) for part in text.split(",") if part.strip()]
+    if None in ids:
+        raise RuleViolation(
+            f"{field} must be comma-separated ids (1 to {DB_ID_MAX}).", field=field
+        ) from None
+    return [i for i in ids if i is not None]
 
 
 @api.get("/availability")

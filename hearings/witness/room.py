@@ -24,6 +24,7 @@ from hearings.errors import (
     problem_response,
 )
 from hearings.extensions import db
+from hearings.inputs import invalid_request
 from hearings.messages import refusal
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
@@ -69,12 +70,7 @@ def _body(schema: type[Body], defaults: dict[str, Any] | None = None) -> Body:
     try:
         return schema.model_validate({**(defaults or {}), **data})
     except ValidationError as error:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in error.errors()
-        ]
-        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-        raise RuleViolation(detail[:2000], title="Invalid request", errors=errors[:50]) from None
+        raise invalid_request(error) from None
 
 
 def _principal(session: Session) -> Participant | None:
@@ -129,13 +125,13 @@ def witness_state(session: Session) -> dict[str, Any]:
     return state
 
 
-@room.get("/sessions/<int:session_id>/witness")
+@room.get("/sessions/<id:session_id>/witness")
 def state(session_id: int) -> dict[str, Any]:
     """Where the witnessing of the session stands (for the officer's panel)."""
     return witness_state(_officer_session(session_id))
 
 
-@room.post("/sessions/<int:session_id>/witness/identity-check")
+@room.post("/sessions/<id:session_id>/witness/identity-check")
 def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
     """The officer records the principal's identity check (name, ID number, face)."""
     session = _officer_session(session_id)
@@ -149,7 +145,7 @@ def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
     return witness_state(session), 201
 
 
-@room.post("/sessions/<int:session_id>/witness/recording")
+@room.post("/sessions/<id:session_id>/witness/recording")
 def start(session_id: int) -> tuple[dict[str, Any], int]:
     """Start the recording with the powers granted (the principal's identity checked first)."""
     session = _officer_session(session_id)
@@ -159,7 +155,7 @@ def start(session_id: int) -> tuple[dict[str, Any], int]:
     return witness_state(session), 201
 
 
-@room.post("/sessions/<int:session_id>/witness/steps")
+@room.post("/sessions/<id:session_id>/witness/steps")
 def step(session_id: int) -> tuple[dict[str, Any], int]:
     """Mark the next step of the script; a skipped step is refused (409)."""
     session = _officer_session(session_id)
@@ -169,7 +165,7 @@ def step(session_id: int) -> tuple[dict[str, Any], int]:
     return witness_state(session), 201
 
 
-@room.post("/sessions/<int:session_id>/witness/pause")
+@room.post("/sessions/<id:session_id>/witness/pause")
 def pause(session_id: int) -> dict[str, Any]:
     """Pause the recording, with the reason (logged and announced to the room)."""
     session = _officer_session(session_id)
@@ -178,7 +174,7 @@ def pause(session_id: int) -> dict[str, Any]:
     return witness_state(session)
 
 
-@room.post("/sessions/<int:session_id>/witness/resume")
+@room.post("/sessions/<id:session_id>/witness/resume")
 def resume(session_id: int) -> dict[str, Any]:
     """Resume the paused recording."""
     session = _officer_session(session_id)
@@ -187,7 +183,7 @@ def resume(session_id: int) -> dict[str, Any]:
     return witness_state(session)
 
 
-@room.post("/sessions/<int:session_id>/witness/stop")
+@room.post("/sessions/<id:session_id>/witness/stop")
 def stop(session_id: int) -> dict[str, Any]:
     """Stop and seal the recording (a reason is needed if the script is not complete)."""
     session = _officer_session(session_id)

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from hearings.scheduling.schemas import Id, Name, Reason, Strict
+from hearings.inputs import ONE_LINE, SEVERAL_LINES, DbId
+from hearings.scheduling.schemas import Name, Reason, Strict
 
 Power = Literal[
     "general", "admit_claims", "waive_claims", "change_claims", "settle", "counterclaim", "appeal"
@@ -15,9 +16,9 @@ Step = Literal["undertaking", "power", "agent_accepts", "attestation"]
 
 
 class IdentityCheckIn(Strict):
-    participant_id: Id
+    participant_id: DbId
     name: Name
-    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), ONE_LINE]
     #: ``visual``: the ID card shown on camera; or another method the court uses.
     method: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
     #: The officer confirms the face on camera matches the card.
@@ -34,7 +35,15 @@ class RecordingIn(Strict):
 class StepIn(Strict):
     step: Step
     power: Power | None = None
-    note: Reason | None = None
+    #: Free text: several lines may be kept.
+    note: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+            SEVERAL_LINES,
+        ]
+        | None
+    ) = None
 
 
 class ReasonIn(Strict):

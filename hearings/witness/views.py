@@ -104,7 +104,7 @@ def _session_of(recording: Recording) -> Session:
     return load_session(recording.session_id)
 
 
-@api.post("/sessions/<int:session_id>/identity-checks")
+@api.post("/sessions/<id:session_id>/identity-checks")
 @caller_required
 @spec.validate(json=IdentityCheckIn, resp=Response(HTTP_201=None, **CHANGE))
 def create_identity_check(session_id: int, json: IdentityCheckIn):
@@ -117,7 +117,7 @@ def create_identity_check(session_id: int, json: IdentityCheckIn):
     return dump_check(check), 201
 
 
-@api.get("/sessions/<int:session_id>/identity-checks")
+@api.get("/sessions/<id:session_id>/identity-checks")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -133,7 +133,7 @@ def list_identity_checks(session_id: int):
     return {"items": [dump_check(c) for c in checks]}
 
 
-@api.post("/sessions/<int:session_id>/recordings")
+@api.post("/sessions/<id:session_id>/recordings")
 @caller_required
 @spec.validate(json=RecordingIn, resp=Response(HTTP_201=None, **CHANGE))
 def start_recording(session_id: int, json: RecordingIn):
@@ -144,7 +144,7 @@ def start_recording(session_id: int, json: RecordingIn):
     return dump_recording(recording), 201
 
 
-@api.get("/sessions/<int:session_id>/recordings")
+@api.get("/sessions/<id:session_id>/recordings")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -173,7 +173,7 @@ def require_recording_access_of_session(session: Session) -> None:
         raise refuse(f"list the recordings of {session.id}", session, None, staff=g.staff)
 
 
-@api.get("/recordings/<int:recording_id>")
+@api.get("/recordings/<id:recording_id>")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -186,7 +186,7 @@ def read_recording(recording_id: int):
     return dump_recording(recording, full=True)
 
 
-@api.get("/recordings/<int:recording_id>/segments/<int:n>")
+@api.get("/recordings/<id:recording_id>/segments/<id:n>")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -204,7 +204,7 @@ def download_segment(recording_id: int, n: int):
     )  # fmt: skip
 
 
-@api.get("/recordings/<int:recording_id>/verify")
+@api.get("/recordings/<id:recording_id>/verify")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -219,7 +219,7 @@ def verify_recording(recording_id: int):
     return result
 
 
-@api.post("/recordings/<int:recording_id>/steps")
+@api.post("/recordings/<id:recording_id>/steps")
 @caller_required
 @spec.validate(json=StepIn, resp=Response(HTTP_201=None, **CHANGE))
 def mark_step(recording_id: int, json: StepIn):
@@ -232,7 +232,7 @@ def mark_step(recording_id: int, json: StepIn):
     return archive.mark_entry(mark), 201
 
 
-@api.get("/recordings/<int:recording_id>/script")
+@api.get("/recordings/<id:recording_id>/script")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))
@@ -248,7 +248,7 @@ def read_script(recording_id: int):
     }
 
 
-@api.post("/recordings/<int:recording_id>/pause")
+@api.post("/recordings/<id:recording_id>/pause")
 @caller_required
 @spec.validate(json=ReasonIn, resp=Response(**CHANGE))
 def pause(recording_id: int, json: ReasonIn):
@@ -259,7 +259,7 @@ def pause(recording_id: int, json: ReasonIn):
     return dump_recording(recording)
 
 
-@api.post("/recordings/<int:recording_id>/resume")
+@api.post("/recordings/<id:recording_id>/resume")
 @caller_required
 @spec.validate(resp=Response(**CHANGE))
 def resume(recording_id: int):
@@ -270,7 +270,7 @@ def resume(recording_id: int):
     return dump_recording(recording)
 
 
-@api.post("/recordings/<int:recording_id>/stop")
+@api.post("/recordings/<id:recording_id>/stop")
 @caller_required
 @spec.validate(json=StopIn, resp=Response(**CHANGE, HTTP_503=Problem))
 def stop(recording_id: int, json: StopIn):
@@ -282,7 +282,7 @@ def stop(recording_id: int, json: StopIn):
     return dump_recording(recording, full=True)
 
 
-@api.put("/recordings/<int:recording_id>/hold")
+@api.put("/recordings/<id:recording_id>/hold")
 @caller_required
 @spec.validate(json=ReasonIn, resp=Response(**CHANGE))
 def place_hold(recording_id: int, json: ReasonIn):
@@ -293,7 +293,7 @@ def place_hold(recording_id: int, json: ReasonIn):
     return dump_recording(recording)
 
 
-@api.delete("/recordings/<int:recording_id>/hold")
+@api.delete("/recordings/<id:recording_id>/hold")
 @caller_required
 @spec.validate(resp=Response(**CHANGE))
 def lift_hold(recording_id: int):
@@ -304,7 +304,7 @@ def lift_hold(recording_id: int):
     return dump_recording(recording)
 
 
-@api.delete("/recordings/<int:recording_id>")
+@api.delete("/recordings/<id:recording_id>")
 @caller_required
 @spec.validate(resp=Response(**CHANGE))
 def delete(recording_id: int):
@@ -315,7 +315,7 @@ def delete(recording_id: int):
     return dump_recording(recording)
 
 
-@pages.get("/recordings/<int:recording_id>/record")
+@pages.get("/recordings/<id:recording_id>/record")
 @writes_on_read
 @login_required
 def witness_record(recording_id: int):
@@ -332,7 +332,7 @@ def witness_record(recording_id: int):
     )  # fmt: skip
 
 
-@pages.get("/recordings/<int:recording_id>/record.pdf")
+@pages.get("/recordings/<id:recording_id>/record.pdf")
 @writes_on_read
 @login_required
 def witness_record_pdf(recording_id: int):
@@ -340,7 +340,7 @@ def witness_record_pdf(recording_id: int):
     return _record_pdf(current_user, recording_id)
 
 
-@api.get("/recordings/<int:recording_id>/record.pdf")
+@api.get("/recordings/<id:recording_id>/record.pdf")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Response(**ERRORS))

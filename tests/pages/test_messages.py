@@ -9,7 +9,7 @@ import re
 import pytest
 
 from hearings.i18n import catalogue
-from hearings.messages import DETAILS, NEEDS, NOTICE_KINDS
+from hearings.messages import DETAILS, FORM_FIELDS, NEEDS, NOTICE_KINDS, TEXT_FAULTS
 from hearings.page_errors import ERROR_PAGES, error_page
 from tests.conftest import sign_in
 
@@ -39,6 +39,7 @@ def book_form(client, cast, starts_at: str):
 def test_every_message_the_pages_build_has_an_english_translation():
     english = catalogue("en")
     texts = [*NEEDS.values(), *NOTICE_KINDS.values(), *(s for _, s in DETAILS)]
+    texts += [*FORM_FIELDS.values(), *TEXT_FAULTS.values()]
     texts += [t for pair in ERROR_PAGES.values() for t in pair]
     assert [t for t in texts if t not in english] == []
 

@@ -493,3 +493,34 @@ def test_a_dropped_party_comes_back_in_without_waiting(now_session, join, app):
     mediator.expect("peer-left")
     again = join(s["id"], s["tokens"]["applicant"])
     assert again.welcome["state"] == "waiting"
+
+
+def test_frames_too_deep_or_with_invalid_text(now_session, open_ws, join):
+    s = now_session("mediation")
+    deep = "[" * 20_000 + "]" * 20_000
+    surrogate = '{"type": "join", "token": "\\ud800"}'
+
+    for first in (deep, '{"type": "join", "token": ' + deep + "}", surrogate):
+        ws = open_ws(s["id"])
+        ws.send(first)
+        assert Peer(ws, {}).close_code(timeout=10) == 4401
+
+    mediator = join(s["id"], s["tokens"]["mediator"])
+    applicant = join(s["id"], s["tokens"]["applicant"])
+    mediator.expect("waiting")
+    mediator.send({"type": "admit", "peer_id": applicant.peer_id})
+    applicant.expect("admitted")
+    mediator.expect("peer-joined")
+
+    for frame in (deep, '{"type": "ping", "x": ' + "{" * 65 + "}" * 65 + "}"):
+        applicant.send(frame)
+        assert "nested" in applicant.expect("error")["error"]
+    # An unpaired surrogate relayed on would fail the addressee's socket: refused at once.
+    bad = {"type": "candidate", "to": mediator.peer_id, "candidate": {"candidate": "\udc00"}}
+    applicant.send(json.dumps(bad))  # escaped: \\udc00 on the wire
+    assert "candidate.candidate" in applicant.expect("error")["error"]
+    # Both sockets stay up.
+    applicant.send({"type": "ping"})
+    assert applicant.expect("pong") == {"type": "pong"}
+    mediator.send({"type": "ping"})
+    assert mediator.expect("pong") == {"type": "pong"}
