@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
 from hearings.courts.calendar import load_calendars
@@ -17,7 +17,7 @@ from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
 from hearings.i18n import gettext as _
-from hearings.inputs import TEXT_CODES, checks_own_form, form_faults, form_id, text_fault
+from hearings.inputs import TEXT_CODES, DbId, checks_own_form, form_faults, form_id, text_fault
 from hearings.messages import error_refusal, form_problems, text_fault_sentence, text_problems
 from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
@@ -89,9 +89,12 @@ def desk() -> str:
 def _form_people(form: Any) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = []
     for n in range(STAFF_ROWS):
-        staff_id = form_id(form.get(f"staff_id_{n}"))
-        if staff_id is not None:
-            people.append({"role": form.get(f"staff_role_{n}", "judge"), "staff_id": staff_id})
+        raw = form.get(f"staff_id_{n}", "").strip()
+        if raw:  # (not an id in range: left to the booking's check, which names the field)
+            staff_id = form_id(raw)
+            people.append(
+                {"role": form.get(f"staff_role_{n}", "judge"), "staff_id": staff_id or raw}
+            )
     for n in range(OUTSIDE_ROWS):
         name = form.get(f"out_name_{n}", "").strip()
         if not name:
@@ -105,8 +108,10 @@ def _form_people(form: Any) -> list[dict[str, Any]]:
     return people
 
 
-def _room_ids(form: Any) -> list[int]:
-    return [i for i in map(form_id, form.getlist("room_ids")) if i is not None]
+def _room_ids(form: Any) -> list[int | str]:
+    # An id out of range is passed on as posted, for the booking's check to refuse by name
+    # (never dropped: the booking would go on without that room).
+    return [form_id(raw) or raw for raw in form.getlist("room_ids") if raw.strip()]
 
 
 def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
@@ -133,10 +138,22 @@ def earliest_bookable(form: Any, now: datetime) -> datetime:
     return now
 
 
+class _Picked(BaseModel):
+    staff_id: DbId
+
+
+class _SearchIds(BaseModel):
+    """The ids a slot search posts: refused by name when they are not ids (never dropped)."""
+
+    participants: list[_Picked]
+    room_ids: list[DbId]
+
+
 def _slots(form: Any, minutes: int) -> list[tuple[datetime, datetime]]:
-    people = _form_people(form)
-    staff_ids = [p["staff_id"] for p in people if "staff_id" in p]
-    room_ids = _room_ids(form)
+    picked = [p for p in _form_people(form) if "staff_id" in p]
+    ids = _SearchIds.model_validate({"participants": picked, "room_ids": _room_ids(form)})
+    staff_ids = [p.staff_id for p in ids.participants]
+    room_ids = ids.room_ids
     staff = db.session.scalars(sa.select(Staff).where(Staff.id.in_(staff_ids))).all()
     rooms = db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))).all()
     courts = (
