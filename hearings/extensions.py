@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from hearings.errors import RuleViolation
+from hearings.openapi import Problem
 
 
 class Base(DeclarativeBase):
@@ -68,6 +69,8 @@ spec = SpecTree(
     mode="strict",
     annotations=True,
     validation_error_status=422,
+    # The hook below answers a validation failure with a problem document.
+    validation_error_model=Problem,
     before=_validation_problem,
     security_schemes=[
         SecurityScheme(

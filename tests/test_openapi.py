@@ -31,3 +31,55 @@ def test_openapi_lists_the_contract(client):
     schema_name = booking["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert schema_name.split("/")[-1].startswith("SessionIn")
     assert "bearer" in document["components"]["securitySchemes"]
+
+
+def _operations(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_error_is_documented_as_problem_json(client):
+    document = client.get("/api/v1/openapi.json").json
+    for path, method, operation in _operations(document):
+        for code, response in operation["responses"].items():
+            if int(code) >= 400:
+                assert set(response.get("content", {})) == {"application/problem+json"}, (
+                    method,
+                    path,
+                    code,
+                )
+
+
+def test_refusals_that_every_operation_of_its_kind_can_give_are_documented(client):
+    document = client.get("/api/v1/openapi.json").json
+    for path, method, operation in _operations(document):
+        codes = set(operation["responses"])
+        if method in ("post", "put", "patch"):
+            assert "400" in codes, (method, path)
+        if operation.get("security") != []:
+            assert "401" in codes, (method, path)
+            assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+        if "{" in path:
+            assert "404" in codes, (method, path)
+
+
+def test_path_ids_are_bounded_as_the_database_holds_them(client):
+    document = client.get("/api/v1/openapi.json").json
+    ids = [
+        parameter["schema"]
+        for _, _, operation in _operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"] != "court_id"
+    ]
+    assert ids
+    for schema in ids:
+        assert schema == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_an_undeclared_method_is_405_with_allow(client):
+    for method in ("TRACE", "PUT"):
+        response = client.open("/api/v1/courts", method=method)
+        assert response.status_code == 405
+        assert response.mimetype == "application/problem+json"
+        assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}

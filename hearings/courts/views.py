@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
-from spectree import Response
 
 from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
@@ -15,6 +14,7 @@ from hearings.courts.models import Court, Room, Staff
 from hearings.errors import HearingsError, MalformedRequest
 from hearings.extensions import spec
 from hearings.messages import error_refusal
+from hearings.openapi import Responses
 from hearings.scheduling.schemas import (
     DirectoryQuery,
     HoursQuery,
@@ -60,7 +60,7 @@ def dump_room(room: Room) -> dict:
 
 
 @api.post("/auth/token")
-@spec.validate(json=TokenIn, resp=Response(HTTP_200=TokenOut, HTTP_401=Problem), security={})
+@spec.validate(json=TokenIn, resp=Responses(HTTP_200=TokenOut, HTTP_401=Problem), security={})
 def create_token(json: TokenIn):
     """Exchange a staff username and password for an API token."""
     staff = services.authenticate(json.username, json.password)
@@ -76,7 +76,7 @@ def list_courts():
 
 
 @api.get("/courts/<court_id>/hours")
-@spec.validate(query=HoursQuery, resp=Response(HTTP_404=Problem), security={})
+@spec.validate(query=HoursQuery, resp=Responses(HTTP_404=Problem), security={})
 def court_hours(court_id: str, query: HoursQuery):
     """A court's working hours on a day, whether it is open now, and its next opening."""
     court = services.get_court(court_id)
@@ -101,7 +101,7 @@ def directory(query: DirectoryQuery):
 
 @api.get("/rooms")
 @staff_required
-@spec.validate(query=RoomsQuery, resp=Response(HTTP_401=Problem))
+@spec.validate(query=RoomsQuery, resp=Responses(HTTP_401=Problem))
 def rooms(query: RoomsQuery):
     """Bookable rooms of one court or both."""
     return {"items": [dump_room(r) for r in services.list_rooms(query.court)]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from spectree import Response as Responses
 
 from hearings.courts.auth import staff_required
 from hearings.courts.models import Staff
@@ -16,6 +15,7 @@ from hearings.notify import feeds, outbox
 from hearings.notify.invites import PROGRESS_AUDIENCE, build_feed, build_invite, site_url
 from hearings.notify.progress import progress_history
 from hearings.notify.schemas import DeliveryReport, FeedOut, FeedsRevoked
+from hearings.openapi import Responses
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
 from hearings.scheduling.schemas import Problem

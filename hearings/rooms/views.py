@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask_sock import ConnectionClosed
-from spectree import Response
 
 from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
 from hearings.extensions import db, sock, spec
 from hearings.i18n import gettext as _
 from hearings.logs import event
+from hearings.openapi import Responses
 from hearings.page_errors import join_refusal
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
@@ -46,7 +46,7 @@ def hub() -> Hub:
 
 @api.post("/sessions/<int:session_id>/links")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def create_links(session_id: int):
     """Personal join links for every participant of a session."""
     links = services.issue_links(g.staff, load_session(session_id))
@@ -56,7 +56,7 @@ def create_links(session_id: int):
 
 @api.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def reissue_link(session_id: int, participant_id: int):
     """Replace one participant's join link (the old ones stop working; they get an update)."""
     link = services.reissue_link(g.staff, load_session(session_id), participant_id)
@@ -67,7 +67,7 @@ def reissue_link(session_id: int, participant_id: int):
 
 @api.get("/sessions/<int:session_id>/attendance")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def attendance(session_id: int):
     """Who joined and left the session's room, and when."""
     return {"items": services.attendance(g.staff, load_session(session_id))}

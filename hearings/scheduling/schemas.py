@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
+
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
 Role = Literal[
     "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
@@ -162,13 +164,3 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details; rule and conflict problems add ``problems``/``conflicts``."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str
-    title: str
-    status: int
-    detail: str

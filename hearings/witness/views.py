@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from flask import Blueprint, g, render_template, request
 from flask import Response as FileResponse
 from flask_login import current_user, login_required
-from spectree import Response
 
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
 from hearings.extensions import db, spec
 from hearings.messages import record_label
+from hearings.openapi import Responses
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
@@ -106,7 +106,7 @@ def _session_of(recording: Recording) -> Session:
 
 @api.post("/sessions/<int:session_id>/identity-checks")
 @caller_required
-@spec.validate(json=IdentityCheckIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=IdentityCheckIn, resp=Responses(HTTP_201=None, **CHANGE))
 def create_identity_check(session_id: int, json: IdentityCheckIn):
     """The officer records an identity check (GB 11643 checksum verified; number encrypted)."""
     check = services.record_identity_check(
@@ -120,7 +120,7 @@ def create_identity_check(session_id: int, json: IdentityCheckIn):
 @api.get("/sessions/<int:session_id>/identity-checks")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def list_identity_checks(session_id: int):
     """The session's identity checks, masked."""
     session = load_session(session_id)
@@ -135,7 +135,7 @@ def list_identity_checks(session_id: int):
 
 @api.post("/sessions/<int:session_id>/recordings")
 @caller_required
-@spec.validate(json=RecordingIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=RecordingIn, resp=Responses(HTTP_201=None, **CHANGE))
 def start_recording(session_id: int, json: RecordingIn):
     """Start the witnessing's server-side recording (principal's identity checked first)."""
     recording = services.start_recording(g.staff, load_session(session_id), list(json.powers))
@@ -147,7 +147,7 @@ def start_recording(session_id: int, json: RecordingIn):
 @api.get("/sessions/<int:session_id>/recordings")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def list_recordings(session_id: int):
     """The session's recordings (each listing enters their custody logs)."""
     session = load_session(session_id)
@@ -176,7 +176,7 @@ def require_recording_access_of_session(session: Session) -> None:
 @api.get("/recordings/<int:recording_id>")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def read_recording(recording_id: int):
     """The recording's manifest, segments, script marks, custody log and signature."""
     recording = services.load_recording(recording_id)
@@ -189,7 +189,7 @@ def read_recording(recording_id: int):
 @api.get("/recordings/<int:recording_id>/segments/<int:n>")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def download_segment(recording_id: int, n: int):
     """One segment file (the download enters the custody log)."""
     recording = services.load_recording(recording_id)
@@ -207,7 +207,7 @@ def download_segment(recording_id: int, n: int):
 @api.get("/recordings/<int:recording_id>/verify")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def verify_recording(recording_id: int):
     """Re-hash every segment, check the custody chain and the signature."""
     recording = services.load_recording(recording_id)
@@ -221,7 +221,7 @@ def verify_recording(recording_id: int):
 
 @api.post("/recordings/<int:recording_id>/steps")
 @caller_required
-@spec.validate(json=StepIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=StepIn, resp=Responses(HTTP_201=None, **CHANGE))
 def mark_step(recording_id: int, json: StepIn):
     """The officer marks the next step of the script; skipping one is refused (409)."""
     recording = services.load_recording(recording_id)
@@ -235,7 +235,7 @@ def mark_step(recording_id: int, json: StepIn):
 @api.get("/recordings/<int:recording_id>/script")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def read_script(recording_id: int):
     """Where the script stands: the powers, the steps done, the next one."""
     recording = services.load_recording(recording_id)
@@ -250,7 +250,7 @@ def read_script(recording_id: int):
 
 @api.post("/recordings/<int:recording_id>/pause")
 @caller_required
-@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+@spec.validate(json=ReasonIn, resp=Responses(**CHANGE))
 def pause(recording_id: int, json: ReasonIn):
     """Pause the recording, with the reason (logged and announced)."""
     recording = services.load_recording(recording_id)
@@ -261,7 +261,7 @@ def pause(recording_id: int, json: ReasonIn):
 
 @api.post("/recordings/<int:recording_id>/resume")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**CHANGE))
 def resume(recording_id: int):
     """Resume a paused recording."""
     recording = services.load_recording(recording_id)
@@ -272,7 +272,7 @@ def resume(recording_id: int):
 
 @api.post("/recordings/<int:recording_id>/stop")
 @caller_required
-@spec.validate(json=StopIn, resp=Response(**CHANGE, HTTP_503=Problem))
+@spec.validate(json=StopIn, resp=Responses(**CHANGE, HTTP_503=Problem))
 def stop(recording_id: int, json: StopIn):
     """Stop and seal the recording: last segment closed, manifest signed (503 with
     Retry-After while the recorder is still closing it: ask again)."""
@@ -284,7 +284,7 @@ def stop(recording_id: int, json: StopIn):
 
 @api.put("/recordings/<int:recording_id>/hold")
 @caller_required
-@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+@spec.validate(json=ReasonIn, resp=Responses(**CHANGE))
 def place_hold(recording_id: int, json: ReasonIn):
     """Place a legal hold (admins of the involved courts): no deletion while it lasts."""
     recording = services.load_recording(recording_id)
@@ -295,7 +295,7 @@ def place_hold(recording_id: int, json: ReasonIn):
 
 @api.delete("/recordings/<int:recording_id>/hold")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**CHANGE))
 def lift_hold(recording_id: int):
     """Lift a legal hold."""
     recording = services.load_recording(recording_id)
@@ -306,7 +306,7 @@ def lift_hold(recording_id: int):
 
 @api.delete("/recordings/<int:recording_id>")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**CHANGE))
 def delete(recording_id: int):
     """Delete a recording's files after its retention period (refused before, or on hold)."""
     recording = services.load_recording(recording_id)
@@ -343,7 +343,7 @@ def witness_record_pdf(recording_id: int):
 @api.get("/recordings/<int:recording_id>/record.pdf")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(**ERRORS))
 def witness_record_pdf_api(recording_id: int):
     """The witness record (见证笔录) as PDF; the export enters the custody log."""
     return _record_pdf(g.staff, recording_id)
