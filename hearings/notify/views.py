@@ -41,7 +41,7 @@ def _participant_of(session_id: int, participant_id: int) -> Participant:
 
 @api.get("/sessions/<int:session_id>/participants/<int:participant_id>/invite.ics")
 @staff_required
-@spec.validate(resp=Responses(**ERRORS))
+@spec.validate(resp=Responses(media={"HTTP_200": "text/calendar"}, **ERRORS))
 def invite(session_id: int, participant_id: int):
     """The participant's iCalendar invite as it stands (CANCEL once cancelled or removed)."""
     participant = _participant_of(session_id, participant_id)

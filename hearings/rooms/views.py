@@ -23,6 +23,7 @@ from hearings.rooms.connection import Connection, finish, send_close
 from hearings.rooms.hub import Hub, ProtocolError
 from hearings.rooms.ice import ice_servers
 from hearings.rooms.panels import render_room_panels, room_state
+from hearings.rooms.schemas import AttendanceList, LinkList, LinkOut
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.labels import ROLES
@@ -46,7 +47,7 @@ def hub() -> Hub:
 
 @api.post("/sessions/<int:session_id>/links")
 @staff_required
-@spec.validate(resp=Responses(**ERRORS))
+@spec.validate(resp=Responses(HTTP_201=LinkList, **ERRORS))
 def create_links(session_id: int):
     """Personal join links for every participant of a session."""
     links = services.issue_links(g.staff, load_session(session_id))
@@ -56,7 +57,7 @@ def create_links(session_id: int):
 
 @api.post("/sessions/<int:session_id>/participants/<int:participant_id>/link")
 @staff_required
-@spec.validate(resp=Responses(**ERRORS))
+@spec.validate(resp=Responses(HTTP_201=LinkOut, **ERRORS))
 def reissue_link(session_id: int, participant_id: int):
     """Replace one participant's join link (the old ones stop working; they get an update)."""
     link = services.reissue_link(g.staff, load_session(session_id), participant_id)
@@ -67,7 +68,7 @@ def reissue_link(session_id: int, participant_id: int):
 
 @api.get("/sessions/<int:session_id>/attendance")
 @staff_required
-@spec.validate(resp=Responses(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=AttendanceList, **ERRORS))
 def attendance(session_id: int):
     """Who joined and left the session's room, and when."""
     return {"items": services.attendance(g.staff, load_session(session_id))}

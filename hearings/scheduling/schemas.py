@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
 
@@ -16,9 +24,21 @@ Role = Literal[
 Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
 Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+#: What Python's ``str.strip()`` removes, and U+FEFF: a required text needs one character
+#: outside these (said as a pattern, so the document refuses a blank text as the API does).
+_BLANK = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = rf"[^{_BLANK}]"
+
+
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=max_length, pattern=NOT_BLANK
+    )
+
+
+Text = Annotated[str, _text(200)]
+Reason = Annotated[str, _text(500)]
+Name = Annotated[str, _text(100)]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
@@ -27,8 +47,57 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")
 ]
 CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-Time = Annotated[str, StringConstraints(max_length=40)]
-CourtId = Annotated[str, StringConstraints(max_length=32)]
+#: ISO 8601: a date and a time, the offset optional (without one it is Asia/Shanghai, as the
+#: contract says); a date alone (its midnight) is still taken, as it always was.
+TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
+def _real_time(text: str) -> str:
+    """A time that fits the pattern must also exist (no 13th month, no 25th hour)."""
+    text = text[:-1] + "Z" if text.endswith("z") else text
+    datetime.fromisoformat(text)  # ValueError: pydantic reports it (422)
+    return text
+
+
+Time = Annotated[
+    str,
+    StringConstraints(max_length=40, pattern=TIME_PATTERN),
+    AfterValidator(_real_time),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "maxLength": 40, "pattern": TIME_PATTERN}
+    ),
+]
+
+
+def _real_date(text: str) -> str:
+    date.fromisoformat(text)  # ValueError (Feb 30th): pydantic reports it (422)
+    return text
+
+
+Date = Annotated[
+    str,
+    StringConstraints(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    AfterValidator(_real_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    ),
+]
+#: Court ids: a short lowercase word (``luoyang``, ``luohe``).
+COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+CourtId = Annotated[str, StringConstraints(max_length=32, pattern=COURT_ID_PATTERN)]
+#: Comma-separated lists in a query (``staff_ids=3,7``; ``courts=luoyang,luohe``).
+IdList = Annotated[
+    str, StringConstraints(max_length=500, pattern=r"^([1-9][0-9]{0,9}(,[1-9][0-9]{0,9})*)?$")
+]
+CourtIds = Annotated[
+    str,
+    StringConstraints(
+        max_length=200, pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$"
+    ),
+]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -93,9 +162,9 @@ class SessionQuery(BaseModel):
 
 
 class AvailabilityQuery(BaseModel):
-    staff_ids: Annotated[str, StringConstraints(max_length=500)] = ""
-    room_ids: Annotated[str, StringConstraints(max_length=500)] = ""
-    courts: Annotated[str, StringConstraints(max_length=200)] = ""
+    staff_ids: IdList = ""
+    room_ids: IdList = ""
+    courts: CourtIds = ""
     duration_minutes: Annotated[int, Field(ge=15, le=600)]
     from_: Time | None = Field(default=None, alias="from")
     to: Time | None = None
@@ -109,7 +178,7 @@ class DirectoryQuery(BaseModel):
 
 
 class HoursQuery(BaseModel):
-    date: Annotated[str, StringConstraints(max_length=10)] | None = None
+    date: Date | None = None
 
 
 class RoomsQuery(BaseModel):
@@ -164,3 +233,62 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
+
+
+class CourtOut(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    case_prefix: str
+    phone: str | None
+    address: str | None
+
+
+class CourtList(BaseModel):
+    items: list[CourtOut]
+
+
+class Period(BaseModel):
+    opens: str
+    closes: str
+
+
+class HoursOut(BaseModel):
+    """A court's day: its hours, whether it is open now, and its next opening."""
+
+    model_config = ConfigDict(extra="allow")
+    court: str
+    date: str
+    working_day: bool
+    closed_reason: str | None
+    holiday: str | None
+    adjusted_working_day: bool
+    season: str | None
+    periods: list[Period]
+    open_now: bool
+    next_opening: str | None
+
+
+class StaffEntry(BaseModel):
+    id: int
+    name: str
+    role: str
+    court: str
+    department: str | None
+    phone: str | None
+    email: str | None
+
+
+class StaffDirectory(BaseModel):
+    items: list[StaffEntry]
+
+
+class RoomOut(BaseModel):
+    id: int
+    court: str
+    name: str
+    kind: str
+
+
+class RoomList(BaseModel):
+    items: list[RoomOut]
