@@ -40,6 +40,15 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 migrate = Migrate()
+
+
+def writes_on_read(view: Any) -> Any:
+    """Mark a GET view that writes (an access logged, a join link issued): on SQLite its
+    transaction takes the write lock at once, so a concurrent writer can't make it fail."""
+    view.writes_on_read = True
+    return view
+
+
 sock = Sock()
 login_manager = LoginManager()
 

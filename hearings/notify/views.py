@@ -9,7 +9,7 @@ from markupsafe import Markup
 from hearings.courts.auth import staff_required
 from hearings.courts.models import Staff
 from hearings.errors import NotFound
-from hearings.extensions import db, spec
+from hearings.extensions import db, spec, writes_on_read
 from hearings.messages import delivery_note, delivery_state, notice_kind
 from hearings.notify import feeds, outbox
 from hearings.notify.invites import PROGRESS_AUDIENCE, build_feed, build_invite, site_url
@@ -40,6 +40,7 @@ def _participant_of(session_id: int, participant_id: int) -> Participant:
 
 
 @api.get("/sessions/<int:session_id>/participants/<int:participant_id>/invite.ics")
+@writes_on_read  # the invite carries a fresh join link, which is kept
 @staff_required
 @spec.validate(resp=Responses(media={"HTTP_200": "text/calendar"}, **ERRORS))
 def invite(session_id: int, participant_id: int):
@@ -48,6 +49,7 @@ def invite(session_id: int, participant_id: int):
     gone = participant.session.status == "cancelled" or participant.removed_at is not None
     ics = build_invite(participant.session, participant, "CANCEL" if gone else "REQUEST", utcnow())
     method = "CANCEL" if gone else "REQUEST"
+    db.session.commit()
     return Response(
         ics,
         content_type=f"text/calendar; method={method}; charset=utf-8",

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
-from hearings.extensions import db, spec
+from hearings.extensions import db, spec, writes_on_read
 from hearings.messages import record_label
 from hearings.openapi import Responses
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
@@ -47,13 +47,6 @@ ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_4
 CHANGE = {**ERRORS, "HTTP_422": Problem}
 #: A change to a recording answers with the recording.
 RECORDING = {"HTTP_200": RecordingOut, **CHANGE}
-
-
-def writes_on_read(view: Any) -> Any:
-    """Mark a GET view that writes (every access, or refusal, is logged): on SQLite its
-    transaction takes the write lock at once, so a recorder's report can't make it fail."""
-    view.writes_on_read = True
-    return view
 
 
 def caller_required(view: Any) -> Any:
