@@ -135,6 +135,7 @@ def test_the_schema_refuses_what_the_api_refuses(client):
     for blank in ("   ", "\t\n", "\u3000"):
         assert not re.search(title["pattern"], blank)
     assert re.search(title["pattern"], " 调解 ")
+    assert booking["room_ids"]["uniqueItems"] is True
 
 
 def test_an_empty_time_in_a_query_is_refused(client, auth, court_staff):

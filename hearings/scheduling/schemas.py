@@ -100,6 +100,9 @@ CourtIds = Annotated[
 ]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
+#: A booking's rooms: each once (the booking refuses a room listed twice, 422).
+RoomIds = Annotated[list[Id], Field(max_length=10, json_schema_extra={"uniqueItems": True})]
+
 
 class Strict(BaseModel):
     """Unknown fields are an error, and types are not coerced (``"1"`` is not an id)."""
@@ -124,7 +127,7 @@ class SessionIn(Strict):
     host_court: CourtId
     starts_at: Time
     ends_at: Time
-    room_ids: Annotated[list[Id], Field(max_length=10)] = []
+    room_ids: RoomIds = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
     rrule: Annotated[str, StringConstraints(max_length=500)] | None = None
     outside_hours_reason: Reason | None = None
@@ -136,7 +139,7 @@ class SessionPatch(Strict):
     case_number: CaseNumber | None = None
     starts_at: Time | None = None
     ends_at: Time | None = None
-    room_ids: Annotated[list[Id], Field(max_length=10)] | None = None
+    room_ids: RoomIds | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
