@@ -52,4 +52,6 @@ api.register_blueprint(notify_api)
 def register_api(app: Flask) -> None:
     """Mount the API and let spectree read its routes for the OpenAPI document."""
     app.register_blueprint(api)
-    spec.register(app)
+    # Not spec.register(app): that also serves spectree's raw document at
+    # /api/docs/openapi.json, which says less than the finished one above (and disagrees).
+    spec.app = app

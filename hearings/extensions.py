@@ -72,7 +72,8 @@ spec = SpecTree(
     "flask",
     title="hearings: video hearings of the Luoyang and Luohe intermediate courts",
     version="1",
-    # spectree serves its own copy under /api/docs; /api/v1/openapi.json is ours (below).
+    # spectree's own copy would be under /api/docs; it is not served (hearings.api serves the
+    # finished document at /api/v1/openapi.json).
     path="api/docs",
     page_templates={},
     mode="strict",

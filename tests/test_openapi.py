@@ -142,3 +142,8 @@ def test_an_empty_time_in_a_query_is_refused(client, auth, court_staff):
     response = client.get("/api/v1/sessions?to=", headers=auth(court_staff["luoyang-admin"]))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+
+
+def test_there_is_one_document(client):
+    # spectree's raw copy (errors as application/json, ids unbounded) is not served.
+    assert client.get("/api/docs/openapi.json").status_code == 404
