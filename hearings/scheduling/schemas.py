@@ -135,6 +135,9 @@ class SessionIn(Strict):
 
 
 class SessionPatch(Strict):
+    """What changes: a field left out, or null, stays as it is (a null case number or reason
+    clears it)."""
+
     title: Text | None = None
     case_number: CaseNumber | None = None
     starts_at: Time | None = None
