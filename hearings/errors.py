@@ -105,16 +105,21 @@ def problem_response(problem: dict[str, Any]) -> Response:
     return response
 
 
-def _render(problem: dict[str, Any]) -> Response | tuple[Any, ...]:
+def _render(
+    problem: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response | tuple[Any, ...]:
+    headers = dict(headers or {})
+    if "retry_after" in problem:
+        headers["Retry-After"] = str(problem["retry_after"])
     if _wants_json():
-        return problem_response(problem)
+        response = problem_response(problem)
+        response.headers.update(headers)
+        return response
     # Imported here: the messages need timekeeping, which needs this module's errors.
     from hearings.page_errors import error_page
 
     page = render_template("error.html", problem=problem, page=error_page(problem))
-    if "retry_after" in problem:
-        return page, problem["status"], {"Retry-After": str(problem["retry_after"])}
-    return page, problem["status"]
+    return page, problem["status"], headers
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -135,7 +140,9 @@ def register_error_handlers(app: Flask) -> None:
             "status": error.code or 500,
             "detail": error.description,
         }
-        return _render(problem)
+        # The exception's own headers stay (a 405's Allow); the body is ours.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return _render(problem, headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]

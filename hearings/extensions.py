@@ -15,6 +15,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from hearings.inputs import DB_ID_MAX, invalid_request
+from hearings.openapi import Problem
 
 
 class Base(DeclarativeBase):
@@ -40,6 +41,15 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 migrate = Migrate()
+
+
+def writes_on_read(view: Any) -> Any:
+    """Mark a GET view that writes (an access logged, a join link issued): on SQLite its
+    transaction takes the write lock at once, so a concurrent writer can't make it fail."""
+    view.writes_on_read = True
+    return view
+
+
 sock = Sock()
 login_manager = LoginManager()
 
@@ -67,12 +77,15 @@ spec = SpecTree(
     backend=_Routes,
     title="hearings: video hearings of the Luoyang and Luohe intermediate courts",
     version="1",
-    # spectree serves its own copy under /api/docs; /api/v1/openapi.json is ours (below).
+    # spectree's own copy would be under /api/docs; it is not served (hearings.api serves the
+    # finished document at /api/v1/openapi.json).
     path="api/docs",
     page_templates={},
     mode="strict",
     annotations=True,
     validation_error_status=422,
+    # The hook below answers a validation failure with a problem document.
+    validation_error_model=Problem,
     before=_validation_problem,
     security_schemes=[
         SecurityScheme(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from flask import Flask, current_app, request
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -165,21 +165,26 @@ def fault_detail(code: str, kind: str) -> str:
     return FAULT_DETAILS.get((code, kind)) or FAULT_DETAILS[(code, "text")]
 
 
-def _check(kind: str) -> Any:
-    def check(value: str) -> str:
+def _checker(kind: str) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # (anything else is left to the field's own type check)
         fault = text_fault(value, single_line=kind == "single-line")
         if fault is not None:
             raise PydanticCustomError(fault, fault_detail(fault, kind), {"text": kind})
         return value
 
-    return AfterValidator(check)
+    return check
 
 
 #: The checks of single-line and multi-line text, as ``Annotated`` metadata: put them after
 #: a field's ``StringConstraints`` (pydantic applies the metadata in order, and the check is
 #: of the stripped text).
-ONE_LINE = _check("single-line")
-SEVERAL_LINES = _check("multi-line")
+ONE_LINE = AfterValidator(_checker("single-line"))
+SEVERAL_LINES = AfterValidator(_checker("multi-line"))
+#: The single-line check before a field's pattern (court ids): a line break in them is said
+#: as ``control-characters``, not as a pattern mismatch.
+ONE_LINE_FIRST = BeforeValidator(_checker("single-line"))
 #: Text of one line (titles, names, e-mail addresses, case numbers, reasons: what ends up in
 #: mail headers, iCalendar lines and SMS): no line breaks, no control characters.
 SingleLine = Annotated[str, ONE_LINE]

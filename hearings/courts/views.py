@@ -6,20 +6,24 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
-from spectree import Response
 
 from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
-from hearings.errors import HearingsError, MalformedRequest
+from hearings.errors import HearingsError
 from hearings.extensions import spec
 from hearings.messages import error_refusal
+from hearings.openapi import Responses
 from hearings.scheduling.schemas import (
+    CourtList,
     DirectoryQuery,
+    HoursOut,
     HoursQuery,
     Problem,
+    RoomList,
     RoomsQuery,
+    StaffDirectory,
     TokenIn,
     TokenOut,
 )
@@ -61,7 +65,10 @@ def dump_room(room: Room) -> dict:
 
 @api.post("/auth/token")
 @spec.validate(
-    json=TokenIn, resp=Response(HTTP_200=TokenOut, HTTP_401=Problem, HTTP_429=Problem), security={}
+    json=TokenIn,
+    # 429: too many wrong passwords for the username lately (Retry-After says how long).
+    resp=Responses(HTTP_200=TokenOut, HTTP_401=Problem, retry_after=("HTTP_429",)),
+    security={},
 )
 def create_token(json: TokenIn):
     """Exchange a staff username and password for an API token."""
@@ -71,30 +78,25 @@ def create_token(json: TokenIn):
 
 
 @api.get("/courts")
-@spec.validate(security={})
+@spec.validate(resp=Responses(HTTP_200=CourtList), security={})
 def list_courts():
     """The courts of the agreement."""
     return {"items": [dump_court(c) for c in services.list_courts()]}
 
 
 @api.get("/courts/<court_id>/hours")
-@spec.validate(query=HoursQuery, resp=Response(HTTP_404=Problem), security={})
+@spec.validate(query=HoursQuery, resp=Responses(HTTP_200=HoursOut, HTTP_404=Problem), security={})
 def court_hours(court_id: str, query: HoursQuery):
     """A court's working hours on a day, whether it is open now, and its next opening."""
     court = services.get_court(court_id)
     now = utcnow()
-    if query.date:
-        try:
-            day = date.fromisoformat(query.date)
-        except ValueError:
-            raise MalformedRequest(f"date: {query.date!r} is not YYYY-MM-DD") from None
-    else:
-        day = services.local_today(now)
+    # The schema has checked the date (a real YYYY-MM-DD).
+    day = date.fromisoformat(query.date) if query.date else services.local_today(now)
     return services.hours_notice(court, day, now)
 
 
 @api.get("/directory")
-@spec.validate(query=DirectoryQuery, security={})
+@spec.validate(query=DirectoryQuery, resp=Responses(HTTP_200=StaffDirectory), security={})
 def directory(query: DirectoryQuery):
     """The contact directory of both courts' staff (跨域立案法官通讯录)."""
     found = services.search_directory(query.court, query.q, query.role)
@@ -103,7 +105,7 @@ def directory(query: DirectoryQuery):
 
 @api.get("/rooms")
 @staff_required
-@spec.validate(query=RoomsQuery, resp=Response(HTTP_401=Problem))
+@spec.validate(query=RoomsQuery, resp=Responses(HTTP_200=RoomList, HTTP_401=Problem))
 def rooms(query: RoomsQuery):
     """Bookable rooms of one court or both."""
     return {"items": [dump_room(r) for r in services.list_rooms(query.court)]}

@@ -8,13 +8,13 @@ from hearings.scheduling.models import Participant
 
 
 def init_app(app: Flask) -> None:
-    """Mount the notify routes and subscribe to the scheduling signals."""
+    """Mount the notify pages (its API is mounted with the others, in hearings.api) and
+    subscribe to the scheduling signals."""
     from hearings.notify import subscribers
     from hearings.notify.invites import set_join_link_provider
-    from hearings.notify.views import api, pages, session_panel
+    from hearings.notify.views import pages, session_panel
     from hearings.scheduling.panels import register_panel
 
-    app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     subscribers.connect()
     # Each invite carries its participant's own join link (a room token of their own).

@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from spectree import Response as Responses
 
 from hearings.courts.auth import staff_required
 from hearings.courts.models import Staff
 from hearings.errors import NotFound
-from hearings.extensions import db, spec
+from hearings.extensions import db, spec, writes_on_read
 from hearings.messages import delivery_note, delivery_state, notice_kind
 from hearings.notify import feeds, outbox
 from hearings.notify.invites import PROGRESS_AUDIENCE, build_feed, build_invite, site_url
 from hearings.notify.progress import progress_history
 from hearings.notify.schemas import DeliveryReport, FeedOut, FeedsRevoked
+from hearings.openapi import Responses
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
 from hearings.scheduling.schemas import Problem
@@ -40,14 +40,16 @@ def _participant_of(session_id: int, participant_id: int) -> Participant:
 
 
 @api.get("/sessions/<id:session_id>/participants/<id:participant_id>/invite.ics")
+@writes_on_read  # the invite carries a fresh join link, which is kept
 @staff_required
-@spec.validate(resp=Responses(**ERRORS))
+@spec.validate(resp=Responses(media={"HTTP_200": "text/calendar"}, **ERRORS))
 def invite(session_id: int, participant_id: int):
     """The participant's iCalendar invite as it stands (CANCEL once cancelled or removed)."""
     participant = _participant_of(session_id, participant_id)
     gone = participant.session.status == "cancelled" or participant.removed_at is not None
     ics = build_invite(participant.session, participant, "CANCEL" if gone else "REQUEST", utcnow())
     method = "CANCEL" if gone else "REQUEST"
+    db.session.commit()
     return Response(
         ics,
         content_type=f"text/calendar; method={method}; charset=utf-8",

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask_sock import ConnectionClosed
-from spectree import Response
 
 from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
@@ -17,6 +16,7 @@ from hearings.extensions import db, sock, spec
 from hearings.i18n import gettext as _
 from hearings.inputs import JSON_MAX_DEPTH, fault_detail, find_unstorable, json_too_deep
 from hearings.logs import event
+from hearings.openapi import Responses
 from hearings.page_errors import join_refusal
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
@@ -24,6 +24,7 @@ from hearings.rooms.connection import Connection, finish, send_close
 from hearings.rooms.hub import Hub, ProtocolError
 from hearings.rooms.ice import ice_servers
 from hearings.rooms.panels import render_room_panels, room_state
+from hearings.rooms.schemas import AttendanceList, LinkList, LinkOut
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.labels import ROLES
@@ -47,7 +48,7 @@ def hub() -> Hub:
 
 @api.post("/sessions/<id:session_id>/links")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_201=LinkList, **ERRORS))
 def create_links(session_id: int):
     """Personal join links for every participant of a session."""
     links = services.issue_links(g.staff, load_session(session_id))
@@ -57,7 +58,7 @@ def create_links(session_id: int):
 
 @api.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_201=LinkOut, **ERRORS))
 def reissue_link(session_id: int, participant_id: int):
     """Replace one participant's join link (the old ones stop working; they get an update)."""
     link = services.reissue_link(g.staff, load_session(session_id), participant_id)
@@ -68,7 +69,7 @@ def reissue_link(session_id: int, participant_id: int):
 
 @api.get("/sessions/<id:session_id>/attendance")
 @staff_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=AttendanceList, **ERRORS))
 def attendance(session_id: int):
     """Who joined and left the session's room, and when."""
     return {"items": services.attendance(g.staff, load_session(session_id))}

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
-from hearings.inputs import ONE_LINE, DbId
+from hearings.inputs import ONE_LINE, ONE_LINE_FIRST, DbId
+from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
 
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
 Role = Literal[
@@ -16,18 +25,24 @@ Role = Literal[
 Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
 Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
 
+#: What Python's ``str.strip()`` removes, and U+FEFF: a required text needs one character
+#: outside these (said as a pattern, so the document refuses a blank text as the API does).
+_BLANK = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = rf"[^{_BLANK}]"
+
+
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=max_length, pattern=NOT_BLANK
+    )
+
+
 # Every text a request brings is one line (it ends up in mail headers, iCalendar lines and
 # SMS) unless it is free text: no CR, LF or other control characters (422, ``control-
 # characters``).
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
-]
-Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE
-]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
-]
+Text = Annotated[str, _text(200), ONE_LINE]
+Reason = Annotated[str, _text(500), ONE_LINE]
+Name = Annotated[str, _text(100), ONE_LINE]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
@@ -39,8 +54,63 @@ Phone = Annotated[
     ONE_LINE,
 ]
 CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), ONE_LINE]
-Time = Annotated[str, StringConstraints(max_length=40), ONE_LINE]
-CourtId = Annotated[str, StringConstraints(max_length=32), ONE_LINE]
+#: ISO 8601: a date and a time, the offset optional (without one it is Asia/Shanghai, as the
+#: contract says); a date alone (its midnight) is still taken, as it always was.
+TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
+def _real_time(text: str) -> str:
+    """A time that fits the pattern must also exist (no 13th month, no 25th hour)."""
+    text = text[:-1] + "Z" if text.endswith("z") else text
+    datetime.fromisoformat(text)  # ValueError: pydantic reports it (422)
+    return text
+
+
+Time = Annotated[
+    str,
+    StringConstraints(max_length=40, pattern=TIME_PATTERN),
+    ONE_LINE,
+    AfterValidator(_real_time),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "maxLength": 40, "pattern": TIME_PATTERN}
+    ),
+]
+
+
+def _real_date(text: str) -> str:
+    date.fromisoformat(text)  # ValueError (Feb 30th): pydantic reports it (422)
+    return text
+
+
+Date = Annotated[
+    str,
+    StringConstraints(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    AfterValidator(_real_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    ),
+]
+#: Court ids: a short lowercase word (``luoyang``, ``luohe``).
+COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+CourtId = Annotated[str, StringConstraints(max_length=32, pattern=COURT_ID_PATTERN), ONE_LINE_FIRST]
+#: Comma-separated lists in a query (``staff_ids=3,7``; ``courts=luoyang,luohe``).
+IdList = Annotated[
+    str, StringConstraints(max_length=500, pattern=r"^([1-9][0-9]{0,9}(,[1-9][0-9]{0,9})*)?$")
+]
+CourtIds = Annotated[
+    str,
+    StringConstraints(
+        max_length=200, pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$"
+    ),
+]
+#: A database id (hearings.inputs: 1 … 2³¹−1).
+Id = DbId
+
+#: A booking's rooms: each once (the booking refuses a room listed twice, 422).
+RoomIds = Annotated[list[Id], Field(max_length=10, json_schema_extra={"uniqueItems": True})]
 
 
 class Strict(BaseModel):
@@ -66,7 +136,7 @@ class SessionIn(Strict):
     host_court: CourtId
     starts_at: Time
     ends_at: Time
-    room_ids: Annotated[list[DbId], Field(max_length=10)] = []
+    room_ids: RoomIds = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
     rrule: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
     outside_hours_reason: Reason | None = None
@@ -74,11 +144,14 @@ class SessionIn(Strict):
 
 
 class SessionPatch(Strict):
+    """What changes: a field left out, or null, stays as it is (a null case number or reason
+    clears it)."""
+
     title: Text | None = None
     case_number: CaseNumber | None = None
     starts_at: Time | None = None
     ends_at: Time | None = None
-    room_ids: Annotated[list[DbId], Field(max_length=10)] | None = None
+    room_ids: RoomIds | None = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -104,9 +177,9 @@ class SessionQuery(BaseModel):
 
 
 class AvailabilityQuery(BaseModel):
-    staff_ids: Annotated[str, StringConstraints(max_length=500)] = ""
-    room_ids: Annotated[str, StringConstraints(max_length=500)] = ""
-    courts: Annotated[str, StringConstraints(max_length=200)] = ""
+    staff_ids: IdList = ""
+    room_ids: IdList = ""
+    courts: CourtIds = ""
     duration_minutes: Annotated[int, Field(ge=15, le=600)]
     from_: Time | None = Field(default=None, alias="from")
     to: Time | None = None
@@ -120,7 +193,7 @@ class DirectoryQuery(BaseModel):
 
 
 class HoursQuery(BaseModel):
-    date: Annotated[str, StringConstraints(max_length=10)] | None = None
+    date: Date | None = None
 
 
 class RoomsQuery(BaseModel):
@@ -177,11 +250,60 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details; rule and conflict problems add ``problems``/``conflicts``."""
+class CourtOut(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    case_prefix: str
+    phone: str | None
+    address: str | None
+
+
+class CourtList(BaseModel):
+    items: list[CourtOut]
+
+
+class Period(BaseModel):
+    opens: str
+    closes: str
+
+
+class HoursOut(BaseModel):
+    """A court's day: its hours, whether it is open now, and its next opening."""
 
     model_config = ConfigDict(extra="allow")
-    type: str
-    title: str
-    status: int
-    detail: str
+    court: str
+    date: str
+    working_day: bool
+    closed_reason: str | None
+    holiday: str | None
+    adjusted_working_day: bool
+    season: str | None
+    periods: list[Period]
+    open_now: bool
+    next_opening: str | None
+
+
+class StaffEntry(BaseModel):
+    id: int
+    name: str
+    role: str
+    court: str
+    department: str | None
+    phone: str | None
+    email: str | None
+
+
+class StaffDirectory(BaseModel):
+    items: list[StaffEntry]
+
+
+class RoomOut(BaseModel):
+    id: int
+    court: str
+    name: str
+    kind: str
+
+
+class RoomList(BaseModel):
+    items: list[RoomOut]

@@ -126,6 +126,8 @@ def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Sessi
     require_session_access(actor, session, "change")
     planning.require_open(session)
     given = patch.model_dump(exclude_unset=True)
+    if given.get("title", "") is None:
+        del given["title"]  # null leaves the title as it is, as it does the times and rooms
     changes: dict[str, Any] = {}
     plan_changes: dict[str, Any] = {}
     if "starts_at" in given and patch.starts_at is not None:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g
-from spectree import Response
 
 from hearings.courts.auth import staff_required
 from hearings.courts.calendar import load_calendars
@@ -14,6 +13,7 @@ from hearings.courts.models import Room, Staff
 from hearings.errors import RuleViolation
 from hearings.extensions import db, spec
 from hearings.inputs import DB_ID_MAX, form_id
+from hearings.openapi import Responses
 from hearings.scheduling import services
 from hearings.scheduling.access import load_session, visible_sessions_clause
 from hearings.scheduling.availability import find_free_slots
@@ -80,7 +80,7 @@ def dump_session(s: Session) -> dict:
 @staff_required
 @spec.validate(
     json=SessionIn,
-    resp=Response(HTTP_201=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
+    resp=Responses(HTTP_201=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
     skip_validation=False,
 )
 def book(json: SessionIn):
@@ -92,7 +92,7 @@ def book(json: SessionIn):
 
 @api.get("/sessions")
 @staff_required
-@spec.validate(query=SessionQuery, resp=Response(HTTP_200=SessionList, **ERRORS))
+@spec.validate(query=SessionQuery, resp=Responses(HTTP_200=SessionList, **ERRORS))
 def list_sessions(query: SessionQuery):
     """Sessions the caller may see, filtered."""
     stmt = sa.select(Session).where(visible_sessions_clause(g.staff))
@@ -120,7 +120,7 @@ def list_sessions(query: SessionQuery):
 
 @api.get("/sessions/<id:session_id>")
 @staff_required
-@spec.validate(resp=Response(HTTP_200=SessionOut, **ERRORS))
+@spec.validate(resp=Responses(HTTP_200=SessionOut, **ERRORS))
 def read(session_id: int):
     """One session."""
     session = load_session(session_id)
@@ -132,7 +132,7 @@ def read(session_id: int):
 @staff_required
 @spec.validate(
     json=SessionPatch,
-    resp=Response(HTTP_200=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
+    resp=Responses(HTTP_200=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
 )
 def update(session_id: int, json: SessionPatch):
     """Reschedule or edit a session."""
@@ -144,7 +144,7 @@ def update(session_id: int, json: SessionPatch):
 @api.post("/sessions/<id:session_id>/cancel")
 @staff_required
 @spec.validate(
-    json=CancelIn, resp=Response(HTTP_200=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS)
+    json=CancelIn, resp=Responses(HTTP_200=SessionOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS)
 )
 def cancel(session_id: int, json: CancelIn):
     """Cancel a session (or the rest of its series)."""
@@ -158,7 +158,7 @@ def cancel(session_id: int, json: CancelIn):
 @staff_required
 @spec.validate(
     json=ParticipantIn,
-    resp=Response(HTTP_201=ParticipantOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
+    resp=Responses(HTTP_201=ParticipantOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS),
 )
 def add_participant(session_id: int, json: ParticipantIn):
     """Add a participant."""
@@ -169,7 +169,9 @@ def add_participant(session_id: int, json: ParticipantIn):
 
 @api.delete("/sessions/<id:session_id>/participants/<id:participant_id>")
 @staff_required
-@spec.validate(resp=Response(HTTP_200=ParticipantOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS))
+@spec.validate(
+    resp=Responses(HTTP_200=ParticipantOut, HTTP_409=Problem, HTTP_422=Problem, **ERRORS)
+)
 def remove_participant(session_id: int, participant_id: int):
     """Remove a participant."""
     participant = services.remove_participant(g.staff, load_session(session_id), participant_id)
@@ -189,7 +191,7 @@ def _ids(text: str, field: str) -> list[int]:
 @api.get("/availability")
 @staff_required
 @spec.validate(
-    query=AvailabilityQuery, resp=Response(HTTP_200=SlotList, HTTP_422=Problem, **ERRORS)
+    query=AvailabilityQuery, resp=Responses(HTTP_200=SlotList, HTTP_422=Problem, **ERRORS)
 )
 def availability(query: AvailabilityQuery):
     """The earliest common free slots of staff and rooms inside every court's hours."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hearings.inputs import ONE_LINE, SEVERAL_LINES, DbId
 from hearings.scheduling.schemas import Name, Reason, Strict
@@ -53,3 +53,59 @@ class ReasonIn(Strict):
 class StopIn(Strict):
     #: Required when the script is not complete.
     reason: Reason | None = None
+
+
+class IdentityCheckOut(BaseModel):
+    """An identity check as the API shows it (never the number itself)."""
+
+    id: int
+    participant_id: int
+    name: str
+    masked_id_number: str
+    method: str
+    face_confirmed: bool
+    checked_by: int | None
+    checked_at: str | None
+
+
+class IdentityCheckList(BaseModel):
+    items: list[IdentityCheckOut]
+
+
+class MarkOut(BaseModel):
+    """A script mark with its place in the recording."""
+
+    model_config = ConfigDict(extra="allow")
+    step: Step
+    power: Power | None
+    at: str | None
+
+
+class RecordingOut(BaseModel):
+    """A recording; read alone it also carries its manifest, signature and custody log."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+    session_id: int
+    status: str
+    powers: list[Power]
+    segments: list[dict[str, Any]]
+    script: list[MarkOut]
+
+
+class RecordingList(BaseModel):
+    items: list[RecordingOut]
+
+
+class ScriptOut(BaseModel):
+    powers: list[Power]
+    done: list[MarkOut]
+    next: dict[str, Any] | None
+
+
+class VerifyOut(BaseModel):
+    """The re-hash and chain check of a recording."""
+
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    faults: list[dict[str, Any]]

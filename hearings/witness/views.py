@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from flask import Blueprint, g, render_template, request
 from flask import Response as FileResponse
 from flask_login import current_user, login_required
-from spectree import Response
 
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
-from hearings.extensions import db, spec
+from hearings.extensions import db, spec, writes_on_read
 from hearings.messages import record_label
+from hearings.openapi import Responses
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
@@ -25,20 +25,28 @@ from hearings.timekeeping import isoformat, local, utcnow
 from hearings.witness import archive, custody, script, services
 from hearings.witness.access import refuse, require_recording_access
 from hearings.witness.models import IdentityCheck, Recording
-from hearings.witness.schemas import IdentityCheckIn, ReasonIn, RecordingIn, StepIn, StopIn
+from hearings.witness.schemas import (
+    IdentityCheckIn,
+    IdentityCheckList,
+    IdentityCheckOut,
+    MarkOut,
+    ReasonIn,
+    RecordingIn,
+    RecordingList,
+    RecordingOut,
+    ScriptOut,
+    StepIn,
+    StopIn,
+    VerifyOut,
+)
 
 api = Blueprint("witness_api", __name__)
 pages = Blueprint("witness", __name__)
 
 ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem}
 CHANGE = {**ERRORS, "HTTP_422": Problem}
-
-
-def writes_on_read(view: Any) -> Any:
-    """Mark a GET view that writes (every access, or refusal, is logged): on SQLite its
-    transaction takes the write lock at once, so a recorder's report can't make it fail."""
-    view.writes_on_read = True
-    return view
+#: A change to a recording answers with the recording.
+RECORDING = {"HTTP_200": RecordingOut, **CHANGE}
 
 
 def caller_required(view: Any) -> Any:
@@ -106,7 +114,7 @@ def _session_of(recording: Recording) -> Session:
 
 @api.post("/sessions/<id:session_id>/identity-checks")
 @caller_required
-@spec.validate(json=IdentityCheckIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=IdentityCheckIn, resp=Responses(HTTP_201=IdentityCheckOut, **CHANGE))
 def create_identity_check(session_id: int, json: IdentityCheckIn):
     """The officer records an identity check (GB 11643 checksum verified; number encrypted)."""
     check = services.record_identity_check(
@@ -120,7 +128,7 @@ def create_identity_check(session_id: int, json: IdentityCheckIn):
 @api.get("/sessions/<id:session_id>/identity-checks")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=IdentityCheckList, **ERRORS))
 def list_identity_checks(session_id: int):
     """The session's identity checks, masked."""
     session = load_session(session_id)
@@ -135,7 +143,7 @@ def list_identity_checks(session_id: int):
 
 @api.post("/sessions/<id:session_id>/recordings")
 @caller_required
-@spec.validate(json=RecordingIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=RecordingIn, resp=Responses(HTTP_201=RecordingOut, **CHANGE))
 def start_recording(session_id: int, json: RecordingIn):
     """Start the witnessing's server-side recording (principal's identity checked first)."""
     recording = services.start_recording(g.staff, load_session(session_id), list(json.powers))
@@ -147,7 +155,7 @@ def start_recording(session_id: int, json: RecordingIn):
 @api.get("/sessions/<id:session_id>/recordings")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=RecordingList, **ERRORS))
 def list_recordings(session_id: int):
     """The session's recordings (each listing enters their custody logs)."""
     session = load_session(session_id)
@@ -176,7 +184,7 @@ def require_recording_access_of_session(session: Session) -> None:
 @api.get("/recordings/<id:recording_id>")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=RecordingOut, **ERRORS))
 def read_recording(recording_id: int):
     """The recording's manifest, segments, script marks, custody log and signature."""
     recording = services.load_recording(recording_id)
@@ -189,7 +197,7 @@ def read_recording(recording_id: int):
 @api.get("/recordings/<id:recording_id>/segments/<id:n>")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(media={"HTTP_200": "video/mp4"}, **ERRORS))
 def download_segment(recording_id: int, n: int):
     """One segment file (the download enters the custody log)."""
     recording = services.load_recording(recording_id)
@@ -207,7 +215,7 @@ def download_segment(recording_id: int, n: int):
 @api.get("/recordings/<id:recording_id>/verify")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=VerifyOut, **ERRORS))
 def verify_recording(recording_id: int):
     """Re-hash every segment, check the custody chain and the signature."""
     recording = services.load_recording(recording_id)
@@ -221,7 +229,7 @@ def verify_recording(recording_id: int):
 
 @api.post("/recordings/<id:recording_id>/steps")
 @caller_required
-@spec.validate(json=StepIn, resp=Response(HTTP_201=None, **CHANGE))
+@spec.validate(json=StepIn, resp=Responses(HTTP_201=MarkOut, **CHANGE))
 def mark_step(recording_id: int, json: StepIn):
     """The officer marks the next step of the script; skipping one is refused (409)."""
     recording = services.load_recording(recording_id)
@@ -235,7 +243,7 @@ def mark_step(recording_id: int, json: StepIn):
 @api.get("/recordings/<id:recording_id>/script")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(HTTP_200=ScriptOut, **ERRORS))
 def read_script(recording_id: int):
     """Where the script stands: the powers, the steps done, the next one."""
     recording = services.load_recording(recording_id)
@@ -250,7 +258,7 @@ def read_script(recording_id: int):
 
 @api.post("/recordings/<id:recording_id>/pause")
 @caller_required
-@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+@spec.validate(json=ReasonIn, resp=Responses(**RECORDING))
 def pause(recording_id: int, json: ReasonIn):
     """Pause the recording, with the reason (logged and announced)."""
     recording = services.load_recording(recording_id)
@@ -261,7 +269,7 @@ def pause(recording_id: int, json: ReasonIn):
 
 @api.post("/recordings/<id:recording_id>/resume")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**RECORDING))
 def resume(recording_id: int):
     """Resume a paused recording."""
     recording = services.load_recording(recording_id)
@@ -272,7 +280,7 @@ def resume(recording_id: int):
 
 @api.post("/recordings/<id:recording_id>/stop")
 @caller_required
-@spec.validate(json=StopIn, resp=Response(**CHANGE, HTTP_503=Problem))
+@spec.validate(json=StopIn, resp=Responses(**RECORDING, retry_after=("HTTP_503",)))
 def stop(recording_id: int, json: StopIn):
     """Stop and seal the recording: last segment closed, manifest signed (503 with
     Retry-After while the recorder is still closing it: ask again)."""
@@ -284,7 +292,7 @@ def stop(recording_id: int, json: StopIn):
 
 @api.put("/recordings/<id:recording_id>/hold")
 @caller_required
-@spec.validate(json=ReasonIn, resp=Response(**CHANGE))
+@spec.validate(json=ReasonIn, resp=Responses(**RECORDING))
 def place_hold(recording_id: int, json: ReasonIn):
     """Place a legal hold (admins of the involved courts): no deletion while it lasts."""
     recording = services.load_recording(recording_id)
@@ -295,7 +303,7 @@ def place_hold(recording_id: int, json: ReasonIn):
 
 @api.delete("/recordings/<id:recording_id>/hold")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**RECORDING))
 def lift_hold(recording_id: int):
     """Lift a legal hold."""
     recording = services.load_recording(recording_id)
@@ -306,7 +314,7 @@ def lift_hold(recording_id: int):
 
 @api.delete("/recordings/<id:recording_id>")
 @caller_required
-@spec.validate(resp=Response(**CHANGE))
+@spec.validate(resp=Responses(**RECORDING))
 def delete(recording_id: int):
     """Delete a recording's files after its retention period (refused before, or on hold)."""
     recording = services.load_recording(recording_id)
@@ -343,7 +351,7 @@ def witness_record_pdf(recording_id: int):
 @api.get("/recordings/<id:recording_id>/record.pdf")
 @writes_on_read
 @caller_required
-@spec.validate(resp=Response(**ERRORS))
+@spec.validate(resp=Responses(media={"HTTP_200": "application/pdf"}, **ERRORS))
 def witness_record_pdf_api(recording_id: int):
     """The witness record (见证笔录) as PDF; the export enters the custody log."""
     return _record_pdf(g.staff, recording_id)

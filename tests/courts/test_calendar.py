@@ -139,6 +139,7 @@ def test_hours_endpoint_errors(client):
     missing = client.get("/api/v1/courts/kaifeng/hours")
     assert missing.status_code == 404
     assert missing.mimetype == "application/problem+json"
+    # A query that breaks its schema is 422, as every query's is (the document says so).
     bad = client.get("/api/v1/courts/luoyang/hours?date=2026-13-01")
-    assert bad.status_code == 400
-    assert bad.json["title"] == "Malformed request"
+    assert bad.status_code == 422
+    assert bad.json["title"] == "Invalid request"

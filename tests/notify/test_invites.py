@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import icalendar
@@ -334,3 +335,18 @@ def test_emails_are_written_when_they_are_sent(book, smtp, client, auth, court_s
         sa.select(OutboxMessage.body).where(OutboxMessage.state == "sent")
     ).all()
     assert len(bodies) == 4 and all("text/calendar" in body for body in bodies)
+
+
+def test_the_join_link_in_a_downloaded_invite_works(book, client, auth, court_staff):
+    # The invite issues a fresh personal link: it must be kept, or the link is unknown.
+    session = book("witness").json
+    principal = next(p for p in session["participants"] if p["role"] == "principal")
+    response = client.get(
+        f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",
+        headers=auth(court_staff["luoyang-clerk1"]),
+    )
+    text = str(event_of(parse_invite(response.data))["DESCRIPTION"])
+    path = re.search(r"/join/[A-Za-z0-9_.-]+", text)
+    assert path, text
+    page = client.get(path.group(0))
+    assert page.status_code == 200

@@ -311,3 +311,16 @@ def test_ending_early_frees_the_rest_of_the_booked_time(app, book, client, auth,
         )
     ).all()
     assert events[-1].detail["released_from"] == "2026-09-10T09:20:00+08:00"
+
+
+def test_a_null_title_leaves_the_title_as_it_is(book, client, auth, court_staff):
+    # The document lets every field of a change be null; the title column can't be.
+    booked = book(starts_at="2026-09-10T09:00", ends_at="2026-09-10T10:00").json
+    changed = client.patch(
+        f"/api/v1/sessions/{booked['id']}",
+        json={"title": None, "case_number": None, "room_ids": None},
+        headers=auth(court_staff["luoyang-admin"]),
+    )
+    assert changed.status_code == 200, changed.json
+    assert changed.json["title"] == booked["title"]
+    assert changed.json["case_number"] is None
