@@ -32,15 +32,34 @@ WATCH = """
       window.__pcs.push(this);
     }
   };
-  window.__held = null;  // an array: outgoing offers wait in it
+  window.__held = null;  // an array: outgoing offers wait in it ...
+  window.__inbox = [];  // ... and incoming offers wait here meanwhile (see __release)
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     if (!window.__held || JSON.parse(data).type !== "offer") return send.call(this, data);
     window.__held.push([this, data]);
   };
+  const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+  Object.defineProperty(WebSocket.prototype, "onmessage", {
+    configurable: true,
+    get() { return onmessage.get.call(this); },
+    set(handler) {
+      const ws = this;
+      onmessage.set.call(this, handler && function (e) {
+        const offer = JSON.parse(e.data).type === "offer";
+        if (window.__held && offer) return window.__inbox.push([handler, ws, e]);
+        return handler.call(ws, e);
+      });
+    },
+  });
+  // Our offer goes out, then the other's is taken in: as on a real wire, where each side's
+  // offer left before the other's arrived (without holding the incoming one, a page could
+  // take the other's offer before its own was sent: a stale offer sent after a rollback).
   window.__release = () => {
     const held = window.__held; window.__held = null;
     held.forEach(([ws, data]) => send.call(ws, data));
+    const inbox = window.__inbox; window.__inbox = [];
+    inbox.forEach(([handler, ws, e]) => handler.call(ws, e));
     return held.length;
   };
 })();
