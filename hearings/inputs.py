@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from flask import Flask, current_app, request
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -30,13 +30,14 @@ DB_ID_MAX = 2**31 - 1
 DbId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
 
 
-def _digits_up_to(limit: int) -> str:
-    """A regular expression of the decimal numbers 0 … ``limit`` (ASCII digits only)."""
+def _numbers_up_to(limit: int) -> str:
+    """A regular expression of the decimal numbers 1 … ``limit``, as written without leading
+    zeros (ASCII digits only): ``0`` and ``007`` are no ids."""
     digits = str(limit)
     width = len(digits)
-    parts = [f"[0-9]{{1,{width - 1}}}"] if width > 1 else []
+    parts = [f"[1-9][0-9]{{0,{width - 2}}}"] if width > 1 else []
     for i, digit in enumerate(int(d) for d in digits):
-        lowest = 1 if i == 0 and width > 1 else 0
+        lowest = 1 if i == 0 else 0
         if digit > lowest:
             parts.append(f"{digits[:i]}[{lowest}-{digit - 1}][0-9]{{{width - i - 1}}}")
     parts.append(digits)
@@ -47,10 +48,10 @@ class IdConverter(IntegerConverter):
     """``<id:session_id>``: a database id in a path, 1 … DB_ID_MAX; anything else does not
     match the route (404), rather than reaching the database and failing there."""
 
-    #: The bound is in the pattern itself: werkzeug answers 405 rather than 404 when a
-    #: path matches another method's route and only its conversion would fail. ASCII digits
-    #: only (``\\d`` would take other scripts' digits).
-    regex = f"(?:{_digits_up_to(DB_ID_MAX)})"
+    #: The bound is in the pattern itself (0 and leading zeros too): werkzeug answers 405
+    #: rather than 404 when a path matches another method's route and only its conversion
+    #: would fail. ASCII digits only (``\\d`` would take other scripts' digits).
+    regex = f"(?:{_numbers_up_to(DB_ID_MAX)})"
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=DB_ID_MAX)
@@ -177,14 +178,17 @@ def _checker(kind: str) -> Any:
     return check
 
 
-#: The checks of single-line and multi-line text, as ``Annotated`` metadata: put them after
-#: a field's ``StringConstraints`` (pydantic applies the metadata in order, and the check is
-#: of the stripped text).
-ONE_LINE = AfterValidator(_checker("single-line"))
-SEVERAL_LINES = AfterValidator(_checker("multi-line"))
-#: The single-line check before a field's pattern (court ids): a line break in them is said
-#: as ``control-characters``, not as a pattern mismatch.
-ONE_LINE_FIRST = BeforeValidator(_checker("single-line"))
+#: The checks of single-line and multi-line text, as ``Annotated`` metadata. They run before
+#: the field's own constraints, on the text as sent: a line break is refused as
+#: ``control-characters`` (not as a pattern mismatch), at the ends of the text too.
+ONE_LINE = BeforeValidator(_checker("single-line"))
+SEVERAL_LINES = BeforeValidator(_checker("multi-line"))
+#: The same rules as patterns, for the OpenAPI document (the checks above give the codes):
+#: single-line text holds no control character nor line or paragraph separator ...
+CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+ONE_LINE_PATTERN = rf"^[^{CONTROLS}]*$"
+#: ... multi-line text only TAB, LF and CR of them.
+SEVERAL_LINES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 #: Text of one line (titles, names, e-mail addresses, case numbers, reasons: what ends up in
 #: mail headers, iCalendar lines and SMS): no line breaks, no control characters.
 SingleLine = Annotated[str, ONE_LINE]

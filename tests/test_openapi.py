@@ -124,6 +124,12 @@ def _schema(document, name):
     return next(v for k, v in document["components"]["schemas"].items() if k.startswith(name))
 
 
+def matches(pattern: str, text: str) -> bool:
+    """A JSON Schema (ECMA-262) pattern's match: its ``$`` is the very end (Python's ``$``
+    also matches before a final line break)."""
+    return re.search(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern, text) is not None
+
+
 def test_the_schema_refuses_what_the_api_refuses(client):
     document = client.get("/api/v1/openapi.json").json
     booking = _schema(document, "SessionIn")["properties"]
@@ -135,6 +141,20 @@ def test_the_schema_refuses_what_the_api_refuses(client):
     for blank in ("   ", "\t\n", "\u3000"):
         assert not re.search(title["pattern"], blank)
     assert re.search(title["pattern"], " 调解 ")
+    # One line: what the door refuses as control-characters, the document refuses too.
+    for text in ("调解\n", "调\r解", "调\x9a解", "调\u2028解", "调\x00解"):
+        assert not matches(title["pattern"], text), repr(text)
+    for field in ("case_number", "rrule", "outside_hours_reason"):
+        pattern = (
+            booking[field]["anyOf"][0]["pattern"]
+            if "anyOf" in booking[field]
+            else (booking[field]["pattern"])
+        )
+        assert not matches(pattern, "a\nb") and matches(pattern, "a b"), field
+    person = _schema(document, "ParticipantIn")["properties"]
+    email = person["email"]["anyOf"][0]["pattern"]
+    assert matches(email, "lisi@example.com")
+    assert not matches(email, "li\x01si@example.com")
     assert booking["room_ids"]["uniqueItems"] is True
 
 

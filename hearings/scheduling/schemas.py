@@ -14,7 +14,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from hearings.inputs import ONE_LINE, ONE_LINE_FIRST, DbId
+from hearings.inputs import CONTROLS, ONE_LINE, ONE_LINE_PATTERN, DbId
 from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
 
 Kind = Literal["mediation", "hearing", "witness", "liaison"]
@@ -28,7 +28,8 @@ Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "
 #: What Python's ``str.strip()`` removes, and U+FEFF: a required text needs one character
 #: outside these (said as a pattern, so the document refuses a blank text as the API does).
 _BLANK = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-NOT_BLANK = rf"[^{_BLANK}]"
+#: One line, not blank: no control characters, and one character that is not blank.
+NOT_BLANK = rf"^[^{CONTROLS}]*[^{CONTROLS}{_BLANK}][^{CONTROLS}]*$"
 
 
 def _text(max_length: int) -> StringConstraints:
@@ -43,9 +44,10 @@ def _text(max_length: int) -> StringConstraints:
 Text = Annotated[str, _text(200), ONE_LINE]
 Reason = Annotated[str, _text(500), ONE_LINE]
 Name = Annotated[str, _text(100), ONE_LINE]
+EMAIL_PATTERN = rf"^[^@\s{CONTROLS}]+@[^@\s{CONTROLS}]+\.[^@\s{CONTROLS}]+$"
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
     ONE_LINE,
 ]
 Phone = Annotated[
@@ -53,7 +55,11 @@ Phone = Annotated[
     StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$"),
     ONE_LINE,
 ]
-CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), ONE_LINE]
+CaseNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64, pattern=ONE_LINE_PATTERN), ONE_LINE
+]
+RepeatRule = Annotated[str, StringConstraints(max_length=500, pattern=ONE_LINE_PATTERN), ONE_LINE]
+SearchText = Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE_PATTERN), ONE_LINE]
 #: ISO 8601: a date and a time, the offset optional (without one it is Asia/Shanghai, as the
 #: contract says); a date alone (its midnight) is still taken, as it always was.
 TIME_PATTERN = (
@@ -95,7 +101,7 @@ Date = Annotated[
 ]
 #: Court ids: a short lowercase word (``luoyang``, ``luohe``).
 COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
-CourtId = Annotated[str, StringConstraints(max_length=32, pattern=COURT_ID_PATTERN), ONE_LINE_FIRST]
+CourtId = Annotated[str, StringConstraints(max_length=32, pattern=COURT_ID_PATTERN), ONE_LINE]
 #: Comma-separated lists in a query (``staff_ids=3,7``; ``courts=luoyang,luohe``).
 IdList = Annotated[
     str, StringConstraints(max_length=500, pattern=r"^([1-9][0-9]{0,9}(,[1-9][0-9]{0,9})*)?$")
@@ -138,7 +144,9 @@ class SessionIn(Strict):
     ends_at: Time
     room_ids: RoomIds = []
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
-    rrule: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
+    rrule: (
+        Annotated[str, StringConstraints(max_length=500, pattern=ONE_LINE_PATTERN), ONE_LINE] | None
+    ) = None
     outside_hours_reason: Reason | None = None
     short_notice_reason: Reason | None = None
 
@@ -162,7 +170,9 @@ class CancelIn(Strict):
 
 
 class TokenIn(Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
+    username: Annotated[
+        str, StringConstraints(min_length=1, max_length=64, pattern=ONE_LINE_PATTERN), ONE_LINE
+    ]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -188,7 +198,9 @@ class AvailabilityQuery(BaseModel):
 
 class DirectoryQuery(BaseModel):
     court: CourtId | None = None
-    q: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
+    q: (
+        Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE_PATTERN), ONE_LINE] | None
+    ) = None
     role: Literal["judge", "clerk", "mediator", "liaison", "admin"] | None = None
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hearings.inputs import ONE_LINE, SEVERAL_LINES, DbId
+from hearings.inputs import ONE_LINE, ONE_LINE_PATTERN, SEVERAL_LINES, SEVERAL_LINES_PATTERN, DbId
 from hearings.scheduling.schemas import Name, Reason, Strict
 
 Power = Literal[
@@ -18,7 +18,11 @@ Step = Literal["undertaking", "power", "agent_accepts", "attestation"]
 class IdentityCheckIn(Strict):
     participant_id: DbId
     name: Name
-    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), ONE_LINE]
+    id_number: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=32, pattern=ONE_LINE_PATTERN),
+        ONE_LINE,
+    ]
     #: ``visual``: the ID card shown on camera; or another method the court uses.
     method: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
     #: The officer confirms the face on camera matches the card.
@@ -39,7 +43,9 @@ class StepIn(Strict):
     note: (
         Annotated[
             str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=500, pattern=SEVERAL_LINES_PATTERN
+            ),
             SEVERAL_LINES,
         ]
         | None
