@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hearings.browser import static_folder
+from hearings.browser import shipped_folder, static_folder
 from hearings.config import Config, from_environment
 from hearings.errors import register_error_handlers
 from hearings.extensions import db, login_manager, migrate, sock
@@ -25,17 +24,6 @@ from hearings.tokens import KeyRing
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def _template_folder() -> str:
-    """templates/ at the top of a checkout; hearings/templates inside an installed wheel."""
-    try:
-        packaged = resources.files("hearings.templates")
-        if packaged.joinpath("base.html").is_file():
-            return str(packaged)
-    except ModuleNotFoundError:
-        pass
-    return str(Path(__file__).resolve().parent.parent / "templates")
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -80,7 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
         __name__,
         instance_path=settings.get("INSTANCE_PATH"),
         instance_relative_config=True,
-        template_folder=_template_folder(),
+        template_folder=shipped_folder("templates", "base.html"),
         static_folder=static_folder(),
         static_url_path="/static",
     )

@@ -22,15 +22,22 @@ STATIC_MAX_AGE = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600
 
 
-def static_folder() -> str:
-    """static/ at the top of a checkout; hearings/static inside an installed wheel."""
+def shipped_folder(name: str, marker: str) -> str:
+    """A top-level folder of the checkout (``templates``, ``static``), or the package
+    ``hearings.<name>`` it is shipped as inside an installed wheel (``marker``: a file that
+    tells the two apart)."""
     try:
-        packaged = resources.files("hearings.static")
-        if packaged.joinpath("room.js").is_file():
+        packaged = resources.files(f"hearings.{name}")
+        if packaged.joinpath(marker).is_file():
             return str(packaged)
     except ModuleNotFoundError:
         pass
-    return str(Path(__file__).resolve().parent.parent / "static")
+    return str(Path(__file__).resolve().parent.parent / name)
+
+
+def static_folder() -> str:
+    """static/ at the top of a checkout; hearings/static inside an installed wheel."""
+    return shipped_folder("static", "room.js")
 
 
 def content_security_policy() -> str:

@@ -4,9 +4,7 @@ headers and calendar lines). Each is a clear 4xx, never a 500 or a traceback."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from hearings.extensions import db
 from hearings.inputs import JSON_MAX_DEPTH, IdConverter, json_too_deep
 from hearings.scheduling.models import Participant, Session
 from tests.conftest import base_config, session_payload, sign_in
+from tests.forms import alerts, hearing_form
 
 #: Past SQLite's integer (2⁶³) and past PostgreSQL's (2³¹).
 OUT_OF_RANGE = (2**63, 2**31)
@@ -301,21 +300,6 @@ def test_a_sign_in_name_with_nul_or_a_line_break_is_refused(client):
 
 
 # --- the pages' forms ---------------------------------------------------------------------
-
-
-def alerts(page) -> list[str]:
-    return [html.unescape(t) for t in re.findall(r'role="alert">([^<]*)<', page.text)]
-
-
-def hearing_form(cast, **fields: str) -> dict[str, str]:
-    form = {
-        "kind": "hearing", "title": "买卖合同纠纷", "host_court": "luoyang", "duration": "60",
-        "staff_role_0": "presiding_judge", "staff_id_0": str(cast["luoyang-judge1"].id),
-        "staff_role_1": "clerk", "staff_id_1": str(cast["luoyang-clerk1"].id),
-        "action": "book", "starts_at": "2026-09-10T09:00",
-    }  # fmt: skip
-    form.update(fields)
-    return form
 
 
 @pytest.mark.parametrize(

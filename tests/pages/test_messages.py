@@ -4,7 +4,6 @@ error pages, refused join links and the deliveries page, in Chinese and in Engli
 from __future__ import annotations
 
 import html
-import re
 
 import pytest
 
@@ -12,23 +11,7 @@ from hearings.i18n import catalogue
 from hearings.messages import DETAILS, FORM_FIELDS, NEEDS, NOTICE_KINDS, TEXT_FAULTS
 from hearings.page_errors import ERROR_PAGES, error_page
 from tests.conftest import sign_in
-
-
-def alerts(page) -> list[str]:
-    """The refusals a page shows (booking problems and flashed messages)."""
-    return [html.unescape(t) for t in re.findall(r'role="alert">([^<]*)<', page.text)]
-
-
-def hearing_form(cast, **fields: str) -> dict[str, str]:
-    """The booking form filled in for a hearing of Luoyang's first judge and clerk."""
-    form = {
-        "kind": "hearing", "title": "买卖合同纠纷", "host_court": "luoyang", "duration": "60",
-        "staff_role_0": "presiding_judge", "staff_id_0": str(cast["luoyang-judge1"].id),
-        "staff_role_1": "clerk", "staff_id_1": str(cast["luoyang-clerk1"].id),
-        "action": "book", "starts_at": "2026-09-10T09:00",
-    }  # fmt: skip
-    form.update(fields)
-    return form
+from tests.forms import alerts, hearing_form
 
 
 def book_form(client, cast, starts_at: str):
