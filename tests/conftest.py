@@ -281,6 +281,29 @@ def book(
     return post
 
 
+@pytest.fixture
+def make_session(app: Flask, court_staff: dict[str, Staff]) -> Callable[..., dict[str, Any]]:
+    """Book through the service, as the API does, and commit: ``make_session(kind, as_=staff,
+    **overrides)`` → the session as the API shows it (``book``'s JSON, without the HTTP).
+
+    The same request as ``book``'s, parsed by the API's schema and written by
+    ``book_session``: its rules, audit trail and ``session_booked`` (invites, reminders) run
+    as in a request. Tests of the booking API itself keep ``book``.
+    """
+    from hearings.scheduling.schemas import SessionIn
+    from hearings.scheduling.services import book_session
+    from hearings.scheduling.views import dump_session
+
+    def make(kind: str = "hearing", as_: Staff | None = None, **overrides: Any) -> dict[str, Any]:
+        actor = as_ or court_staff["luoyang-admin"]
+        request = SessionIn.model_validate(session_payload(kind, court_staff, **overrides))
+        session = book_session(actor, request)
+        db.session.commit()
+        return dump_session(session)
+
+    return make
+
+
 #: SMTP servers tests start on purpose (host, port); any other SMTP connection fails.
 SMTP_ALLOWED: set[tuple[str, int]] = set()
 

@@ -31,7 +31,7 @@ def live_server(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def now_session(book, client, auth, court_staff) -> Callable[..., dict[str, Any]]:
+def now_session(make_session, client, auth, court_staff) -> Callable[..., dict[str, Any]]:
     """Book a session starting 15 minutes from the frozen now; return it with join links.
 
     ``links`` maps each participant's role (and ``side`` for parties) to their token.
@@ -39,9 +39,7 @@ def now_session(book, client, auth, court_staff) -> Callable[..., dict[str, Any]
 
     def make(kind: str = "mediation", **overrides: Any) -> dict[str, Any]:
         times = {"starts_at": "2026-09-01T09:15", "ends_at": "2026-09-01T10:15"}
-        response = book(kind, short_notice_reason="急", **{**times, **overrides})
-        assert response.status_code == 201, response.json
-        session = response.json
+        session = make_session(kind, short_notice_reason="急", **{**times, **overrides})
         links = client.post(
             f"/api/v1/sessions/{session['id']}/links", headers=auth(court_staff["luoyang-admin"])
         )
