@@ -25,6 +25,9 @@ from hearings.csrf import SAFE_METHODS
 from hearings.extensions import db
 from hearings.witness.identity import derive_key
 
+#: Fixtures more than one package's tests use, as plugins: a conftest never imports another.
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.rooms", "tests.fixtures.witness"]
+
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")
 #: Tests run as if it were this moment: a Tuesday in Luoyang's summer timetable.
 FROZEN_NOW = "2026-09-01T09:00:00+08:00"
@@ -302,30 +305,3 @@ def make_session(app: Flask, court_staff: dict[str, Staff]) -> Callable[..., dic
         return dump_session(session)
 
     return make
-
-
-#: SMTP servers tests start on purpose (host, port); any other SMTP connection fails.
-SMTP_ALLOWED: set[tuple[str, int]] = set()
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_smtp(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """Fail any SMTP connection a test did not set up; stop the app's reminder scheduler."""
-    import smtplib
-
-    connect = smtplib.SMTP.connect
-
-    def guarded(self: smtplib.SMTP, host: str = "localhost", port: int = 0, *args: Any) -> Any:
-        if (host, port) not in SMTP_ALLOWED:
-            raise AssertionError(f"unexpected SMTP connection to {host}:{port}")
-        return connect(self, host, port, *args)
-
-    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
-    app = request.getfixturevalue("app") if "app" in request.fixturenames else None
-    yield
-    if app is not None:
-        from hearings.notify.reminders import stop_scheduler
-
-        stop_scheduler(app)

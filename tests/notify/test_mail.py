@@ -8,7 +8,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hearings.notify.mail import SmtpSettings
 from hearings.notify.outbox import deliver_outbox
-from tests.conftest import SMTP_ALLOWED
+from tests.fixtures.smtp import SMTP_ALLOWED
 from tests.notify.conftest import HOST, Mailbox, free_port
 
 
