@@ -25,6 +25,9 @@ from hearings.csrf import SAFE_METHODS
 from hearings.extensions import db
 from hearings.witness.identity import derive_key
 
+#: Fixtures more than one package's tests use, as plugins: a conftest never imports another.
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.rooms", "tests.fixtures.witness"]
+
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")
 #: Tests run as if it were this moment: a Tuesday in Luoyang's summer timetable.
 FROZEN_NOW = "2026-09-01T09:00:00+08:00"
@@ -281,28 +284,24 @@ def book(
     return post
 
 
-#: SMTP servers tests start on purpose (host, port); any other SMTP connection fails.
-SMTP_ALLOWED: set[tuple[str, int]] = set()
+@pytest.fixture
+def make_session(app: Flask, court_staff: dict[str, Staff]) -> Callable[..., dict[str, Any]]:
+    """Book through the service, as the API does, and commit: ``make_session(kind, as_=staff,
+    **overrides)`` → the session as the API shows it (``book``'s JSON, without the HTTP).
 
+    The same request as ``book``'s, parsed by the API's schema and written by
+    ``book_session``: its rules, audit trail and ``session_booked`` (invites, reminders) run
+    as in a request. Tests of the booking API itself keep ``book``.
+    """
+    from hearings.scheduling.schemas import SessionIn
+    from hearings.scheduling.services import book_session
+    from hearings.scheduling.views import dump_session
 
-@pytest.fixture(autouse=True)
-def no_unexpected_smtp(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """Fail any SMTP connection a test did not set up; stop the app's reminder scheduler."""
-    import smtplib
+    def make(kind: str = "hearing", as_: Staff | None = None, **overrides: Any) -> dict[str, Any]:
+        actor = as_ or court_staff["luoyang-admin"]
+        request = SessionIn.model_validate(session_payload(kind, court_staff, **overrides))
+        session = book_session(actor, request)
+        db.session.commit()
+        return dump_session(session)
 
-    connect = smtplib.SMTP.connect
-
-    def guarded(self: smtplib.SMTP, host: str = "localhost", port: int = 0, *args: Any) -> Any:
-        if (host, port) not in SMTP_ALLOWED:
-            raise AssertionError(f"unexpected SMTP connection to {host}:{port}")
-        return connect(self, host, port, *args)
-
-    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
-    app = request.getfixturevalue("app") if "app" in request.fixturenames else None
-    yield
-    if app is not None:
-        from hearings.notify.reminders import stop_scheduler
-
-        stop_scheduler(app)
+    return make

@@ -264,8 +264,10 @@ def test_an_email_or_a_repeat_rule_with_a_line_break_is_422(post_raw, court_staf
     assert nothing_stored()
 
 
-def test_edits_added_people_and_cancel_reasons_are_single_line(book, client, auth, court_staff):
-    session = book("mediation").json
+def test_edits_added_people_and_cancel_reasons_are_single_line(
+    make_session, client, auth, court_staff
+):
+    session = make_session("mediation")
     headers = auth(court_staff["luoyang-admin"])
     base = f"/api/v1/sessions/{session['id']}"
     response = client.patch(base, json={"title": "新\n标题"}, headers=headers)
@@ -280,7 +282,7 @@ def test_edits_added_people_and_cancel_reasons_are_single_line(book, client, aut
     response = client.post(f"{base}/cancel", json={"reason": " 撤诉 "}, headers=headers)
     assert response.status_code == 200
     assert response.json["cancel_reason"] == "撤诉"
-    other = book("mediation", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00").json
+    other = make_session("mediation", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00")
     response = client.post(
         f"/api/v1/sessions/{other['id']}/cancel", json={"reason": "撤\r\n诉"}, headers=headers
     )
@@ -341,8 +343,10 @@ def test_the_booking_form_refuses_nul_and_ids_out_of_range(client, court_staff, 
             assert nothing_stored()
 
 
-def test_reschedule_and_cancel_refuse_reasons_that_are_not_one_line(client, book, court_staff):
-    session = book("hearing").json
+def test_reschedule_and_cancel_refuse_reasons_that_are_not_one_line(
+    client, make_session, court_staff
+):
+    session = make_session("hearing")
     sign_in(client, court_staff["luoyang-clerk1"])
     page = f"/sessions/{session['id']}"
     for reason in ("羁押\r\n期限", "羁押\x00期限"):
@@ -384,8 +388,8 @@ def test_times_at_the_ends_of_the_calendar_are_422(client, auth, court_staff):
     assert nothing_stored()
 
 
-def test_pages_at_the_ends_of_the_calendar_are_no_error(client, book, court_staff):
-    session = book("hearing").json
+def test_pages_at_the_ends_of_the_calendar_are_no_error(client, make_session, court_staff):
+    session = make_session("hearing")
     sign_in(client, court_staff["luoyang-clerk1"])
     for week in ("0001-01-01", "9999-12-31"):
         assert client.get(f"/?week={week}").status_code == 200

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from hearings.logs import JsonFormatter, ScrubFilter, scrub
-from tests.rooms.conftest import join, live_server, now_session, open_ws  # noqa: F401
-from tests.witness.conftest import valid_id, witness  # noqa: F401
+from tests.fixtures.witness import valid_id
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_a_library_logging_a_secret_is_scrubbed(log_output):
     assert line["level"] == "warning" and line["logger"] == "some.library"
 
 
-def test_requests_and_room_events_logged_safely(witness, join, live_server, log_output):  # noqa: F811
+def test_requests_and_room_events_logged_safely(witness, join, live_server, log_output):
     session, tokens = witness["session"], witness["session"]["tokens"]
     with urllib.request.urlopen(f"http://{live_server}/join/{tokens['principal']}") as page:
         assert page.status == 200

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from tests.conftest import SMTP_ALLOWED
+from tests.fixtures.smtp import SMTP_ALLOWED
 
 HOST = "127.0.0.1"
 WAIT = 20  # seconds: the longest any test waits for a message before it fails

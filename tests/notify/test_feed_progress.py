@@ -11,12 +11,11 @@ from hearings.notify.outbox import deliver_outbox
 from tests.notify.conftest import ics_of
 
 
-def test_calendar_feed_is_private_and_revocable(book, client, auth, court_staff):
+def test_calendar_feed_is_private_and_revocable(make_session, client, auth, court_staff):
     judge = court_staff["luoyang-judge1"]
-    first = book("hearing").json
-    book("hearing", starts_at="2026-09-11T15:00:00", ends_at="2026-09-11T16:00:00")
-    other = book("mediation")  # the judge takes no part
-    assert other.status_code == 201
+    first = make_session("hearing")
+    make_session("hearing", starts_at="2026-09-11T15:00:00", ends_at="2026-09-11T16:00:00")
+    make_session("mediation")  # the judge takes no part
     admin = auth(court_staff["luoyang-admin"])
     client.post(f"/api/v1/sessions/{first['id']}/cancel", json={"reason": "改期"}, headers=admin)
 
@@ -52,8 +51,8 @@ def link_in(message) -> str:
     return link.removeprefix("http://127.0.0.1:5000")
 
 
-def test_progress_page_from_the_invite_link(book, smtp, client, auth, court_staff):
-    session = book("mediation").json
+def test_progress_page_from_the_invite_link(make_session, smtp, client, auth, court_staff):
+    session = make_session("mediation")
     deliver_outbox()
     (invite,) = [m for m in smtp.mailbox.wait_for(2) if "lisi@" in m["To"]]
     path = link_in(invite)
@@ -83,8 +82,8 @@ def test_progress_page_from_the_invite_link(book, smtp, client, auth, court_staf
     assert client.get("/progress/not-a-token").status_code == 404
 
 
-def test_removed_participant_loses_the_progress_page(book, smtp, client, auth, court_staff):
-    session = book("mediation").json
+def test_removed_participant_loses_the_progress_page(make_session, smtp, client, auth, court_staff):
+    session = make_session("mediation")
     deliver_outbox()
     (invite,) = [m for m in smtp.mailbox.wait_for(2) if "lisi@" in m["To"]]
     lisi = next(p for p in session["participants"] if p["name"] == "李四")

@@ -83,8 +83,8 @@ def test_booking_delivers_one_invite_per_participant(book, smtp, court_staff):
     assert "08:00–12:00, 15:00–18:00" in description
 
 
-def test_outside_person_sees_only_organizer_and_self(book, smtp, court_staff):
-    book("mediation")
+def test_outside_person_sees_only_organizer_and_self(make_session, smtp, court_staff):
+    make_session("mediation")
     deliver_outbox()
     by_address = invites_by_address(smtp, 2)
     _, _, party_ics = ics_of(by_address["lisi@example.com"])
@@ -106,13 +106,13 @@ def test_outside_person_sees_only_organizer_and_self(book, smtp, court_staff):
 
 
 def test_reschedule_sends_update_with_same_uid_and_next_sequence(
-    book, smtp, client, auth, court_staff
+    make_session, smtp, client, auth, court_staff
 ):
-    session = book("hearing", participants=[
+    session = make_session("hearing", participants=[
         {"role": "presiding_judge", "staff_id": court_staff["luoyang-judge1"].id},
         {"role": "clerk", "staff_id": court_staff["luoyang-clerk1"].id},
         {"role": "party", "name": "王五", "side": "plaintiff", "email": "wangwu@example.com"},
-    ]).json  # fmt: skip
+    ])  # fmt: skip
     deliver_outbox()
     first = smtp.mailbox.wait_for(3)
     uid = event_of(parse_invite(ics_of(first[0])[2]))["UID"]
@@ -134,8 +134,8 @@ def test_reschedule_sends_update_with_same_uid_and_next_sequence(
         assert event.start.isoformat() == "2026-09-11T15:00:00+08:00"
 
 
-def test_cancel_sends_cancel_with_same_uid(book, smtp, client, auth, court_staff):
-    session = book("mediation").json
+def test_cancel_sends_cancel_with_same_uid(make_session, smtp, client, auth, court_staff):
+    session = make_session("mediation")
     deliver_outbox()
     smtp.mailbox.wait_for(2)
     response = client.post(
@@ -158,9 +158,9 @@ def test_cancel_sends_cancel_with_same_uid(book, smtp, client, auth, court_staff
 
 
 def test_removed_participant_gets_cancel_and_added_one_an_invite(
-    book, smtp, client, auth, court_staff
+    make_session, smtp, client, auth, court_staff
 ):
-    session = book("mediation").json
+    session = make_session("mediation")
     deliver_outbox()
     smtp.mailbox.wait_for(2)
     admin = auth(court_staff["luoyang-admin"])
@@ -192,12 +192,12 @@ def test_removed_participant_gets_cancel_and_added_one_an_invite(
     assert len(smtp.mailbox.to(mediator)) == 3
 
 
-def test_chinese_text_survives_line_folding(book, smtp):
+def test_chinese_text_survives_line_folding(make_session, smtp):
     title = (
         "关于洛阳市某某房地产开发有限公司与漯河市某某建筑工程有限公司"
         "建设工程施工合同纠纷一案的视频调解"
     )
-    book("mediation", title=title)
+    make_session("mediation", title=title)
     deliver_outbox()
     message = smtp.mailbox.wait_for(2)[0]
     data = ics_of(message)[2]
@@ -209,8 +209,8 @@ def test_chinese_text_survives_line_folding(book, smtp):
     assert title in parsed.vevent.summary.value
 
 
-def test_invite_ics_endpoint(book, client, auth, court_staff):
-    session = book("witness").json
+def test_invite_ics_endpoint(make_session, client, auth, court_staff):
+    session = make_session("witness")
     principal = next(p for p in session["participants"] if p["role"] == "principal")
     response = client.get(
         f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",
@@ -243,8 +243,8 @@ def test_only_request_and_cancel_are_built(app, method):
         build_invite(None, None, method, None)  # type: ignore[arg-type]
 
 
-def test_the_invites_join_link_opens_that_persons_join_page(book, smtp, client):
-    book("mediation")
+def test_the_invites_join_link_opens_that_persons_join_page(make_session, smtp, client):
+    make_session("mediation")
     deliver_outbox()
     message = invites_by_address(smtp, 2)["lisi@example.com"]
     _, _, data = ics_of(message)
@@ -255,9 +255,9 @@ def test_the_invites_join_link_opens_that_persons_join_page(book, smtp, client):
 
 
 def test_a_reissued_link_goes_out_as_an_update_to_that_person_only(
-    book, smtp, client, auth, court_staff
+    make_session, smtp, client, auth, court_staff
 ):
-    session = book("mediation").json
+    session = make_session("mediation")
     deliver_outbox()
     first = invites_by_address(smtp, 2)["lisi@example.com"]
     old = event_of(parse_invite(ics_of(first)[2]))
@@ -286,8 +286,8 @@ def test_a_reissued_link_goes_out_as_an_update_to_that_person_only(
         assert page.status_code == 200 and "李四" in page.text
 
 
-def test_only_the_sessions_staff_may_reissue_a_link(book, client, auth, court_staff):
-    session = book("mediation").json
+def test_only_the_sessions_staff_may_reissue_a_link(make_session, client, auth, court_staff):
+    session = make_session("mediation")
     lisi = next(p for p in session["participants"] if p.get("email") == "lisi@example.com")
     url = f"/api/v1/sessions/{session['id']}/participants/{lisi['id']}/link"
     refused = client.post(url, headers=auth(court_staff["luohe-clerk1"]))
@@ -300,8 +300,8 @@ def test_only_the_sessions_staff_may_reissue_a_link(book, client, auth, court_st
     assert missing.status_code == 404
 
 
-def test_emails_are_written_when_they_are_sent(book, smtp, client, auth, court_staff, app):
-    session = book("mediation").json
+def test_emails_are_written_when_they_are_sent(make_session, smtp, client, auth, court_staff, app):
+    session = make_session("mediation")
     # The booking stored what to say, not MIME: that is written by the outbox worker.
     stored = db.session.execute(
         sa.select(OutboxMessage.body, OutboxMessage.draft).where(
@@ -337,9 +337,9 @@ def test_emails_are_written_when_they_are_sent(book, smtp, client, auth, court_s
     assert len(bodies) == 4 and all("text/calendar" in body for body in bodies)
 
 
-def test_the_join_link_in_a_downloaded_invite_works(book, client, auth, court_staff):
+def test_the_join_link_in_a_downloaded_invite_works(make_session, client, auth, court_staff):
     # The invite issues a fresh personal link: it must be kept, or the link is unknown.
-    session = book("witness").json
+    session = make_session("witness")
     principal = next(p for p in session["participants"] if p["role"] == "principal")
     response = client.get(
         f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",

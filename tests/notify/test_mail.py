@@ -8,7 +8,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hearings.notify.mail import SmtpSettings
 from hearings.notify.outbox import deliver_outbox
-from tests.conftest import SMTP_ALLOWED
+from tests.fixtures.smtp import SMTP_ALLOWED
 from tests.notify.conftest import HOST, Mailbox, free_port
 
 
@@ -35,7 +35,7 @@ def test_bad_smtp_url(url):
         SmtpSettings.parse(url)
 
 
-def test_login_when_the_url_has_credentials(book, app):
+def test_login_when_the_url_has_credentials(make_session, app):
     logins = []
 
     def authenticator(server, session, envelope, mechanism, data):
@@ -58,7 +58,7 @@ def test_login_when_the_url_has_credentials(book, app):
     SMTP_ALLOWED.add((HOST, port))
     try:
         app.config["SMTP_URL"] = f"smtp://court:s3cret@{HOST}:{port}"
-        book("liaison")
+        make_session("liaison")
         assert deliver_outbox()["sent"] == 2
         assert len(mailbox.wait_for(2)) == 2
         assert logins == [True]  # one connection, one login, for the whole batch

@@ -26,8 +26,8 @@ def deliveries(client, auth, staff, session_id):
     return response.json
 
 
-def test_smtp_down_loses_nothing(book, smtp_down, client, auth, court_staff):
-    session = book("mediation").json
+def test_smtp_down_loses_nothing(make_session, smtp_down, client, auth, court_staff):
+    session = make_session("mediation")
     # Stored with the booking, before any try.
     assert states() == ["pending", "no_address", "pending"]
     counts = deliver_outbox()
@@ -53,9 +53,9 @@ def test_smtp_down_loses_nothing(book, smtp_down, client, auth, court_staff):
     }
 
 
-def test_backoff_doubles_then_gives_up(book, smtp_down, app):
+def test_backoff_doubles_then_gives_up(make_session, smtp_down, app):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 3
-    book("liaison")
+    make_session("liaison")
     now = utcnow()
     deliver_outbox(now)
     waits = []
@@ -70,9 +70,9 @@ def test_backoff_doubles_then_gives_up(book, smtp_down, app):
     assert message.attempts == 3
 
 
-def test_refused_address_is_reported_not_retried(book, smtp, client, auth, court_staff):
+def test_refused_address_is_reported_not_retried(make_session, smtp, client, auth, court_staff):
     smtp.mailbox.refuse.add("lisi@example.com")
-    session = book("mediation").json
+    session = make_session("mediation")
     assert deliver_outbox() == {"sent": 1, "retry": 0, "failed": 1}
     report = deliveries(client, auth, court_staff["luoyang-admin"], session["id"])
     lisi = next(i for i in report["items"] if i["name"] == "李四")
@@ -84,12 +84,12 @@ def test_refused_address_is_reported_not_retried(book, smtp, client, auth, court
     assert report["problems"] == 2
 
 
-def test_participant_without_any_contact_is_reported(book, smtp, client, auth, court_staff):
+def test_participant_without_any_contact_is_reported(make_session, smtp, client, auth, court_staff):
     people = [
         {"role": "mediator", "staff_id": court_staff["luoyang-mediator1"].id},
         {"role": "party", "name": "无联系方式", "side": "applicant"},
     ]
-    session = book("mediation", participants=people).json
+    session = make_session("mediation", participants=people)
     deliver_outbox()
     report = deliveries(client, auth, court_staff["luoyang-admin"], session["id"])
     nobody = next(i for i in report["items"] if i["name"] == "无联系方式")
@@ -98,17 +98,17 @@ def test_participant_without_any_contact_is_reported(book, smtp, client, auth, c
     assert report["problems"] == 1
 
 
-def test_storing_says_whether_the_message_was_new(book):
+def test_storing_says_whether_the_message_was_new(make_session):
     # (On PostgreSQL an executemany's rowcount is -1: the count comes from the returned ids.)
-    session = db.session.get(Session, book("mediation").json["id"])
+    session = db.session.get(Session, make_session("mediation")["id"])
     participant = session.participants[0]
     assert queue_email(session, participant, "update", text="relink", method="REQUEST") is True
     assert queue_email(session, participant, "update", text="relink", method="REQUEST") is False
     db.session.rollback()
 
 
-def test_each_message_is_stored_and_sent_once(book, smtp, app):
-    session_id = book("mediation").json["id"]
+def test_each_message_is_stored_and_sent_once(make_session, smtp, app):
+    session_id = make_session("mediation")["id"]
     notify_booked([db.session.get(Session, session_id)])  # the signal, repeated
     db.session.commit()
     assert len(states()) == 3
@@ -135,9 +135,9 @@ def test_each_message_is_stored_and_sent_once(book, smtp, app):
     assert len(smtp.mailbox.messages) == 2
 
 
-def test_without_smtp_messages_go_to_the_outbox_folder(book, app, tmp_path):
+def test_without_smtp_messages_go_to_the_outbox_folder(make_session, app, tmp_path):
     app.config["SMTP_URL"] = None
-    book("mediation")
+    make_session("mediation")
     assert deliver_outbox()["sent"] == 2
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2
@@ -146,8 +146,8 @@ def test_without_smtp_messages_go_to_the_outbox_folder(book, app, tmp_path):
     assert states() == ["sent", "no_address", "sent"]
 
 
-def test_stale_claim_is_reported_not_resent(book, smtp):
-    book("liaison")
+def test_stale_claim_is_reported_not_resent(make_session, smtp):
+    make_session("liaison")
     db.session.execute(
         sa.update(OutboxMessage).values(state="sending", claimed_at=utcnow() - timedelta(hours=1))
     )
@@ -157,8 +157,8 @@ def test_stale_claim_is_reported_not_resent(book, smtp):
     assert len(smtp.mailbox.messages) == 0
 
 
-def test_deliveries_page_for_staff(book, client, court_staff):
-    session = book("mediation").json
+def test_deliveries_page_for_staff(make_session, client, court_staff):
+    session = make_session("mediation")
     staff = court_staff["luoyang-mediator1"]
     sign_in(client, staff)
     page = client.get(f"/sessions/{session['id']}/deliveries")

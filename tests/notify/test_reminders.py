@@ -71,8 +71,8 @@ class JobWatcher:
             ), self.events
 
 
-def test_reminder_jobs_have_stable_ids_move_and_go(book, client, auth, court_staff, app):
-    session_id = book("mediation").json["id"]
+def test_reminder_jobs_have_stable_ids_move_and_go(make_session, client, auth, court_staff, app):
+    session_id = make_session("mediation")["id"]
     release()
     scheduler = start_scheduler(app, paused=True)  # opens the job store, runs nothing
     day, half_hour = (
@@ -101,8 +101,8 @@ def test_reminder_jobs_have_stable_ids_move_and_go(book, client, auth, court_sta
     assert scheduler.get_jobs() == []
 
 
-def test_each_reminder_goes_out_once(book, smtp):
-    book("mediation")
+def test_each_reminder_goes_out_once(make_session, smtp):
+    make_session("mediation")
     deliver_outbox()
     smtp.mailbox.wait_for(2)  # the invites
     assert send_due_reminders(DAY_BEFORE - timedelta(minutes=1)) == 0
@@ -118,25 +118,25 @@ def test_each_reminder_goes_out_once(book, smtp):
     assert sent_log() == [(1440, "sent"), (30, "sent")]
 
 
-def test_when_several_are_due_only_the_latest_goes(book, smtp):
-    book("mediation")
+def test_when_several_are_due_only_the_latest_goes(make_session, smtp):
+    make_session("mediation")
     assert send_due_reminders(HALF_HOUR_BEFORE + timedelta(minutes=10)) == 1
     assert sent_log() == [(1440, "skipped"), (30, "sent")]
     deliver_outbox(HALF_HOUR_BEFORE)
     assert len(smtp.mailbox.wait_for(2, is_reminder)) == 2
 
 
-def test_no_reminder_for_what_was_booked_after_it_was_due(book, smtp, app):
+def test_no_reminder_for_what_was_booked_after_it_was_due(make_session, smtp, app):
     app.config["NOW"] = "2026-09-10T08:45:00+08:00"
-    book("mediation", starts_at="2026-09-10T10:00:00", ends_at="2026-09-10T11:00:00")
+    make_session("mediation", starts_at="2026-09-10T10:00:00", ends_at="2026-09-10T11:00:00")
     release()
     # The day-before reminder was due before the booking: only the 30-minute one is set.
     assert [j.id.rsplit("-", 1)[1] for j in stored_jobs(app)] == ["30"]
     assert send_due_reminders() == 0
 
 
-def test_reschedule_brings_new_reminders(book, smtp, client, auth, court_staff, app):
-    session_id = book("mediation").json["id"]
+def test_reschedule_brings_new_reminders(make_session, smtp, client, auth, court_staff, app):
+    session_id = make_session("mediation")["id"]
     assert send_due_reminders(DAY_BEFORE) == 1
     app.config["NOW"] = DAY_BEFORE.isoformat()
     moved = client.patch(
@@ -149,8 +149,8 @@ def test_reschedule_brings_new_reminders(book, smtp, client, auth, court_staff, 
     assert sent_log() == [(1440, "sent"), (1440, "sent")]
 
 
-def test_two_workers_take_a_reminder_once(book, smtp, app):
-    book("mediation")
+def test_two_workers_take_a_reminder_once(make_session, smtp, app):
+    make_session("mediation")
     release()
     barrier = threading.Barrier(2)
     taken = []
@@ -171,10 +171,10 @@ def test_two_workers_take_a_reminder_once(book, smtp, app):
     assert len(smtp.mailbox.wait_for(2, is_reminder)) == 2
 
 
-def test_the_real_scheduler_fires_the_reminder_job(book, smtp, app):
+def test_the_real_scheduler_fires_the_reminder_job(make_session, smtp, app):
     app.config["REMINDER_MINUTES"] = "30"
     app.config["SCHEDULER_SWEEP_SECONDS"] = 3600
-    session_id = book("mediation").json["id"]
+    session_id = make_session("mediation")["id"]
     job_id = reminder_job_id(session_id, 30)
     release()
     # The app's clock is frozen in September; the scheduler's is the real one. Put the
@@ -208,9 +208,9 @@ def second_app(database_url, tmp_path, smtp, now: str):
 
 
 def test_reminder_due_while_stopped_is_sent_after_restart_once(
-    book, smtp, app, database_url, tmp_path
+    make_session, smtp, app, database_url, tmp_path
 ):
-    session_id = book("mediation").json["id"]
+    session_id = make_session("mediation")["id"]
     job_id = reminder_job_id(session_id, 30)
     deliver_outbox()
     smtp.mailbox.wait_for(2)
@@ -247,8 +247,10 @@ def test_reminder_due_while_stopped_is_sent_after_restart_once(
 
 
 @pytest.mark.slow
-def test_two_scheduler_processes_send_each_reminder_once(book, smtp, app, database_url, tmp_path):
-    session_id = book("mediation").json["id"]
+def test_two_scheduler_processes_send_each_reminder_once(
+    make_session, smtp, app, database_url, tmp_path
+):
+    session_id = make_session("mediation")["id"]
     job_id = reminder_job_id(session_id, 30)
     deliver_outbox()
     smtp.mailbox.wait_for(2)
@@ -275,10 +277,10 @@ def test_two_scheduler_processes_send_each_reminder_once(book, smtp, app, databa
 
 
 def test_cancelling_a_series_removes_every_occurrences_jobs(
-    book, client, auth, court_staff, app, caplog
+    make_session, client, auth, court_staff, app, caplog
 ):
     weekly = {"starts_at": "2026-09-10T15:00:00", "ends_at": "2026-09-10T16:00:00"}
-    first = book("liaison", rrule="FREQ=WEEKLY;COUNT=3", **weekly).json
+    first = make_session("liaison", rrule="FREQ=WEEKLY;COUNT=3", **weekly)
     release()
     assert len(stored_jobs(app)) == 6
     response = client.post(

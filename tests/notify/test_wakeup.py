@@ -62,17 +62,19 @@ def started_scheduler(app) -> None:
     assert sender_of(app).wait_idle(WAIT)
 
 
-def test_a_booking_during_a_pass_is_sent_without_waiting_for_the_sweep(app, book, smtp_down):
+def test_a_booking_during_a_pass_is_sent_without_waiting_for_the_sweep(
+    app, make_session, smtp_down
+):
     app.config["SCHEDULER_SWEEP_SECONDS"] = SWEEP_SECONDS
     smtp_down.mailbox = mailbox = HeldMailbox()
     smtp_down.start()
     release()
     started_scheduler(app)
-    book("liaison", title="第一个预约")
+    make_session("liaison", title="第一个预约")
     release()
     assert mailbox.holding.wait(WAIT), "the first booking's pass never reached the server"
     # The pass is stuck on the slow server; the next booking wakes the sender meanwhile.
-    book("mediation", title="第二个预约", starts_at="2026-09-11T09:00:00",
+    make_session("mediation", title="第二个预约", starts_at="2026-09-11T09:00:00",
          ends_at="2026-09-11T10:00:00")  # fmt: skip
     release()
     mailbox.let_go.set()
@@ -124,7 +126,7 @@ def test_a_failed_pass_leaves_the_sender_running(app, caplog):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.postgres
 def test_a_booking_by_a_web_worker_reaches_the_scheduler_process(
-    app, book, smtp, database_url, tmp_path
+    app, make_session, smtp, database_url, tmp_path
 ):
     # ``app`` plays a gunicorn worker (no scheduler); ``other`` the ``hearings scheduler``.
     other = second_app(database_url, tmp_path, smtp, FROZEN_NOW)
@@ -133,7 +135,7 @@ def test_a_booking_by_a_web_worker_reaches_the_scheduler_process(
         started_scheduler(other)
         assert listener_of(other).listening.wait(WAIT)
         assert not is_running(app)
-        book("mediation", title="跨进程预约")
+        make_session("mediation", title="跨进程预约")
         release()
         assert len(smtp.mailbox.wait_for(2, titled("跨进程预约"), timeout=FEW_SECONDS)) == 2
     finally:
@@ -184,9 +186,9 @@ def heard(app):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.postgres
-def test_notify_is_delivered_at_commit_and_never_for_a_rollback(heard, book):
+def test_notify_is_delivered_at_commit_and_never_for_a_rollback(heard, make_session):
     notes, _ = heard
-    session = db.session.get(Session, book("hearing").json["id"])
+    session = db.session.get(Session, make_session("hearing")["id"])
     notes.wait(lambda: notes.payloads == [""])  # the booking's own, at its commit
     row = message_row(session, None, channel="wecom", kind="probe", recipient="luoyang",
                       subject="probe", body="probe")  # fmt: skip

@@ -26,8 +26,10 @@ def notices() -> list[OutboxMessage]:
     )
 
 
-def test_booking_and_cancel_reach_both_courts_groups(book, smtp, robot, client, auth, court_staff):
-    session = book("mediation").json
+def test_booking_and_cancel_reach_both_courts_groups(
+    make_session, smtp, robot, client, auth, court_staff
+):
+    session = make_session("mediation")
     deliver_outbox()
     assert sorted(path for path, _ in robot.posts) == ["/luohe?key=b", "/luoyang?key=a"]
     for _, body in robot.posts:
@@ -48,8 +50,8 @@ def test_booking_and_cancel_reach_both_courts_groups(book, smtp, robot, client, 
     assert "双方已和解" in cancelled[0]["markdown"]["content"]
 
 
-def test_start_and_end_are_announced(book, smtp, robot):
-    session_id = book("mediation").json["id"]
+def test_start_and_end_are_announced(make_session, smtp, robot):
+    session_id = make_session("mediation")["id"]
     session = db.session.get(Session, session_id)
     progressed = getattr(signals, "session_progressed", None)
     for before, after, word in (
@@ -68,9 +70,9 @@ def test_start_and_end_are_announced(book, smtp, robot):
     assert any("Started" in s for s in subjects) and any("Ended" in s for s in subjects)
 
 
-def test_robot_refusal_is_reported_and_rate_limit_retried(book, robot):
+def test_robot_refusal_is_reported_and_rate_limit_retried(make_session, robot):
     robot.answer = {"errcode": 45009, "errmsg": "api freq out of limit"}
-    book("liaison")
+    make_session("liaison")
     deliver_outbox()
     assert {n.state for n in notices()} == {"pending"}
     robot.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
@@ -80,14 +82,14 @@ def test_robot_refusal_is_reported_and_rate_limit_retried(book, robot):
 
 
 @pytest.mark.parametrize("setting", [None, ""])
-def test_no_robot_no_notices(book, app, setting):
+def test_no_robot_no_notices(make_session, app, setting):
     app.config["WECOM_WEBHOOK_URL"] = setting
-    book("liaison")
+    make_session("liaison")
     assert notices() == []
 
 
-def test_one_robot_for_every_court(book, robot, app):
+def test_one_robot_for_every_court(make_session, robot, app):
     app.config["WECOM_WEBHOOK_URL"] = f"{robot.base}/all?key=z"
-    book("liaison")
+    make_session("liaison")
     deliver_outbox()
     assert [path for path, _ in robot.posts] == ["/all?key=z", "/all?key=z"]

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.rooms.conftest import live_server, now_session  # noqa: F401  (shared fixtures)
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ONLY_LOOPBACK = [name for _, name in socket.if_nameindex()] == ["lo"]

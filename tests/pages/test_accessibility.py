@@ -27,10 +27,10 @@ def violations(page) -> list[str]:
 # One database is enough: the pages are under test here, not the storage.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_pages_pass_axe(browser, live_server, now_session, book, court_staff, lang):
+def test_pages_pass_axe(browser, live_server, now_session, make_session, court_staff, lang):
     base = f"http://{live_server}"
     witnessing = now_session("witness")
-    mediation = book("mediation").json
+    mediation = make_session("mediation")
     found: dict[str, list[str]] = {}
     staff_ctx = browser.new_context(locale="zh-CN")
     phone_ctx = browser.new_context(locale="zh-CN", **PHONE)

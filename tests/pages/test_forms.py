@@ -43,10 +43,11 @@ def reschedule_form(page_text: str) -> dict[str, str]:
         ("2026-09-11T09:00", {"outside_hours_reason": "当事人在外地"}, 409, "该时段已有安排"),
     ],
 )
-def test_refused_reschedule_keeps_what_was_typed(signed_in, book, starts_at, reasons, status, why):
-    session = book("hearing").json
-    other = book("hearing", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00")
-    assert other.status_code == 201
+def test_refused_reschedule_keeps_what_was_typed(
+    signed_in, make_session, starts_at, reasons, status, why
+):
+    session = make_session("hearing")
+    make_session("hearing", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00")
     typed = {"starts_at": starts_at, "duration": "90", **reasons}
     response = signed_in.post(f"/sessions/{session['id']}/reschedule", data=typed)
     assert response.status_code == status  # shown again at once, not redirected
@@ -60,8 +61,8 @@ def test_refused_reschedule_keeps_what_was_typed(signed_in, book, starts_at, rea
     )
 
 
-def test_hearing_moves_within_three_days_with_a_reason(signed_in, book):
-    session = book("hearing").json
+def test_hearing_moves_within_three_days_with_a_reason(signed_in, make_session):
+    session = make_session("hearing")
     page = signed_in.get(f"/sessions/{session['id']}")
     assert 'name="short_notice_reason"' in page.text and "开庭不足三日的理由" in page.text
     moved = signed_in.post(
@@ -122,8 +123,8 @@ def test_finder_with_a_short_notice_reason_offers_today(signed_in, court_staff):
     assert slots[0] == datetime.fromisoformat("2026-09-01T09:00:00+08:00")
 
 
-def test_weekdays_follow_the_language(signed_in, court_staff, book):
-    session = book("hearing").json
+def test_weekdays_follow_the_language(signed_in, court_staff, make_session):
+    session = make_session("hearing")
     signed_in.get("/lang/en")
     found = signed_in.post("/sessions/new", data=hearing_finder(court_staff))
     assert "2026-09-04 Fri 09:00" in found.text and "周五" not in found.text
@@ -132,8 +133,8 @@ def test_weekdays_follow_the_language(signed_in, court_staff, book):
     assert "2026-09-10 周四 09:00" in signed_in.get(f"/sessions/{session['id']}").text
 
 
-def test_history_reads_as_words_each_event_once(signed_in, book, court_staff):
-    booked = book("hearing").json
+def test_history_reads_as_words_each_event_once(signed_in, make_session, court_staff):
+    booked = make_session("hearing")
     session = db.session.get(Session, booked["id"])
     advance_status(session, "in_progress", None)
     advance_status(session, "completed", None)
@@ -155,8 +156,8 @@ def test_history_reads_as_words_each_event_once(signed_in, book, court_staff):
     assert "Booked" in history and history.count("Status: ") == 2
 
 
-def test_links_page_opens_by_get_and_a_refresh_issues_nothing(signed_in, book):
-    booked = book("hearing").json
+def test_links_page_opens_by_get_and_a_refresh_issues_nothing(signed_in, make_session):
+    booked = make_session("hearing")
     session_id = booked["id"]
     overview = signed_in.get(f"/sessions/{session_id}/links")
     assert overview.status_code == 200 and "/join/ey" not in overview.text
@@ -187,15 +188,15 @@ def test_links_page_opens_by_get_and_a_refresh_issues_nothing(signed_in, book):
     assert db.session.scalar(sa.select(sa.func.count(JoinLink.id))) == count + 1
 
 
-def test_links_page_speaks_the_pages_language(signed_in, book):
-    booked = book("hearing").json
+def test_links_page_speaks_the_pages_language(signed_in, make_session):
+    booked = make_session("hearing")
     signed_in.get("/lang/en")
     overview = signed_in.get(f"/sessions/{booked['id']}/links")
     assert overview.status_code == 200 and "No working link" in overview.text
 
 
-def test_links_page_is_refused_to_another_courts_staff(client, book, court_staff):
-    booked = book("hearing").json
+def test_links_page_is_refused_to_another_courts_staff(client, make_session, court_staff):
+    booked = make_session("hearing")
     outsider = court_staff["luohe-judge2"]
     sign_in(client, outsider)
     page = client.get(f"/sessions/{booked['id']}/links")

@@ -113,8 +113,8 @@ def test_role_mismatch_duplicate_and_past_in_plain_words(client, court_staff, la
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_double_booking_lists_who_when_and_which_session(client, book, court_staff, lang):
-    taken = book("hearing").json
+def test_a_double_booking_lists_who_when_and_which_session(client, make_session, court_staff, lang):
+    taken = make_session("hearing")
     judge = court_staff["luoyang-judge1"]
     sign_in(client, judge, lang)
     form = hearing_form(court_staff, starts_at="2026-09-10T09:30")
@@ -141,8 +141,10 @@ def test_a_form_that_doesnt_fit_names_its_fields(client, court_staff):
     [("zh", "洛阳中院 2026-10-01 不是工作日（国庆节）"),
      ("en", "2026-10-01 is not a working day at Luoyang Intermediate Court (National Day)")],
 )  # fmt: skip
-def test_reschedule_refusal_is_flashed_in_plain_words(client, book, court_staff, lang, expected):
-    session = book("hearing").json
+def test_reschedule_refusal_is_flashed_in_plain_words(
+    client, make_session, court_staff, lang, expected
+):
+    session = make_session("hearing")
     sign_in(client, court_staff["luoyang-judge1"], lang)
     moved = client.post(
         f"/sessions/{session['id']}/reschedule",
@@ -170,9 +172,9 @@ def test_wrong_password(client, court_staff, lang, expected):
     [("zh", "您无权查看此会议", "返回首页"),
      ("en", "You may not view this session", "Back to the home page")],
 )  # fmt: skip
-def test_a_refused_session_page_says_so_plainly(client, book, court_staff, auth, lang, title,
-                                                next_step):  # fmt: skip
-    session = book("hearing").json
+def test_a_refused_session_page_says_so_plainly(client, make_session, court_staff, auth, lang,
+                                                title, next_step):  # fmt: skip
+    session = make_session("hearing")
     sign_in(client, court_staff["luohe-judge2"], lang)
     page = client.get(f"/sessions/{session['id']}")
     assert page.status_code == 403
@@ -255,8 +257,8 @@ def test_revoked_and_cancelled_join_links(client, now_session, court_staff, auth
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_deliveries_speak_the_visitors_language_only(client, book, court_staff, lang):
-    session = book("hearing").json
+def test_deliveries_speak_the_visitors_language_only(client, make_session, court_staff, lang):
+    session = make_session("hearing")
     sign_in(client, court_staff["luoyang-judge1"], lang)
     page = client.get(f"/sessions/{session['id']}/deliveries")
     assert page.status_code == 200

@@ -42,9 +42,9 @@ def test_language_switch_is_remembered(client):
     assert client.get("/lang/en?next=https://evil.example/").headers["Location"] == "/"
 
 
-def test_week_desk_shows_my_sessions(signed_in, book):
-    assert book("hearing", starts_at="2026-09-03T15:00", ends_at="2026-09-03T16:00",
-                short_notice_reason="急").status_code == 201  # fmt: skip
+def test_week_desk_shows_my_sessions(signed_in, make_session):
+    make_session("hearing", starts_at="2026-09-03T15:00", ends_at="2026-09-03T16:00",
+                 short_notice_reason="急")  # fmt: skip
     page = signed_in.get("/?week=2026-09-01")
     assert page.status_code == 200
     assert "网上开庭" in page.text and "15:00–16:00" in page.text
@@ -83,8 +83,8 @@ def test_booking_form_shows_rule_breaks_and_keeps_input(signed_in, court_staff):
     assert 'value="缺少书记员"' in response.text
 
 
-def test_session_page_links_reschedule_cancel(signed_in, book, court_staff):
-    session = book("hearing").json
+def test_session_page_links_reschedule_cancel(signed_in, make_session, court_staff):
+    session = make_session("hearing")
     page = signed_in.get(f"/sessions/{session['id']}")
     assert page.status_code == 200 and "进入会议室" in page.text and "生成参会链接" in page.text
     links = signed_in.post(f"/sessions/{session['id']}/links")
@@ -122,8 +122,8 @@ def test_session_page_links_reschedule_cancel(signed_in, book, court_staff):
     assert "已取消" in cancelled.text and "当事人撤诉" in cancelled.text
 
 
-def test_other_courts_session_page_is_refused(client, book, court_staff):
-    session = book("hearing").json
+def test_other_courts_session_page_is_refused(client, make_session, court_staff):
+    session = make_session("hearing")
     outsider = court_staff["luohe-judge2"]
     sign_in(client, outsider)
     page = client.get(f"/sessions/{session['id']}")
@@ -140,8 +140,8 @@ def test_directory_page_and_hours(client, make_staff):
     assert "办公中" in page.text
 
 
-def test_forms_without_the_pages_token_are_refused(signed_in, client, book, court_staff):
-    session = book("hearing").json
+def test_forms_without_the_pages_token_are_refused(signed_in, client, make_session, court_staff):
+    session = make_session("hearing")
     forged = signed_in.post(
         f"/sessions/{session['id']}/cancel", data={"reason": "forged"}, csrf=False
     )

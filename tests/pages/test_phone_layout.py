@@ -18,7 +18,9 @@ NARROWEST_CELL = """(selector) => Math.min(...[...document.querySelectorAll(sele
 # One database is enough: the layout is under test, not the storage.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_tables_fit_a_phone(browser, live_server, book, court_staff, make_staff, artifacts, lang):
+def test_tables_fit_a_phone(
+    browser, live_server, make_session, court_staff, make_staff, artifacts, lang
+):
     base = f"http://{live_server}"
     make_staff(
         "luohe",
@@ -27,7 +29,7 @@ def test_tables_fit_a_phone(browser, live_server, book, court_staff, make_staff,
         department="立案庭（诉讼服务中心）",
         email="ouyang.mingyuan.lian@luohe-court.example",
     )
-    mediation = book("mediation").json
+    mediation = make_session("mediation")
     context = browser.new_context(locale="zh-CN", **PHONE)
     try:
         context.add_cookies([{"name": "lang", "value": lang, "url": base}])

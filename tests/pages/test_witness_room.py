@@ -10,9 +10,9 @@ import re
 
 import pytest
 
+from tests.fixtures.witness import valid_id
 from tests.pages.conftest import ONLY_LOOPBACK, wait_for
 from tests.pages.test_journey import PHONE, REMOTE_VIDEO_PLAYS, sign_in
-from tests.witness.conftest import valid_id
 
 pytestmark = [
     pytest.mark.media,

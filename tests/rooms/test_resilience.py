@@ -16,7 +16,7 @@ from wsproto.events import AcceptConnection, Request, TextMessage
 from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
 from hearings.rooms.services import record_attendance
-from tests.rooms.conftest import Peer
+from tests.fixtures.rooms import Peer
 from tests.servers import redis_server, wait_until
 
 

@@ -12,7 +12,7 @@ from hearings.extensions import db
 from hearings.rooms.tokens import issue_recorder_token
 from hearings.scheduling.models import Session
 from hearings.timekeeping import COURT_TZ
-from tests.rooms.conftest import Peer
+from tests.fixtures.rooms import Peer
 
 
 def test_waiting_room_admit_and_relay(now_session, join, status_of):

@@ -14,8 +14,8 @@ def denials() -> list[AuditEvent]:
     )
 
 
-def test_staff_of_another_court_are_refused_and_audited(book, client, auth, court_staff):
-    session_id = book("hearing").json["id"]
+def test_staff_of_another_court_are_refused_and_audited(make_session, client, auth, court_staff):
+    session_id = make_session("hearing")["id"]
     outsider = court_staff["luohe-judge2"]
     headers = auth(outsider)
     url = f"/api/v1/sessions/{session_id}"
@@ -38,18 +38,18 @@ def test_booking_for_another_court_is_refused(book, court_staff):
     assert db.session.scalar(sa.select(sa.func.count(Session.id))) == 0
 
 
-def test_participants_of_another_court_may_act(book, client, auth, court_staff):
+def test_participants_of_another_court_may_act(make_session, client, auth, court_staff):
     # The Luohe liaison takes part in a Luoyang-hosted meeting, so may read and change it.
-    session_id = book("liaison").json["id"]
+    session_id = make_session("liaison")["id"]
     headers = auth(court_staff["luohe-liaison1"])
     assert client.get(f"/api/v1/sessions/{session_id}", headers=headers).status_code == 200
     listed = client.get("/api/v1/sessions", headers=headers).json["items"]
     assert [s["id"] for s in listed] == [session_id]
 
 
-def test_lists_show_only_what_one_may_see(book, client, auth, court_staff):
-    luoyang = book("mediation").json["id"]
-    luohe = book(
+def test_lists_show_only_what_one_may_see(make_session, client, auth, court_staff):
+    luoyang = make_session("mediation")["id"]
+    luohe = make_session(
         "witness",
         host_court="luohe",
         participants=[
@@ -58,7 +58,7 @@ def test_lists_show_only_what_one_may_see(book, client, auth, court_staff):
             {"role": "agent", "name": "乙"},
         ],
         as_=court_staff["luohe-admin"],
-    ).json["id"]
+    )["id"]
 
     def ids(who):
         response = client.get("/api/v1/sessions", headers=auth(who))
@@ -69,9 +69,9 @@ def test_lists_show_only_what_one_may_see(book, client, auth, court_staff):
     assert sorted(ids(court_staff["luoyang-admin"])) == sorted([luoyang, luohe])
 
 
-def test_list_filters(book, client, auth, court_staff):
-    hearing = book("hearing").json["id"]
-    mediation = book("mediation", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00").json[
+def test_list_filters(make_session, client, auth, court_staff):
+    hearing = make_session("hearing")["id"]
+    mediation = make_session("mediation", starts_at="2026-09-11T09:00", ends_at="2026-09-11T10:00")[
         "id"
     ]
     headers = auth(court_staff["luoyang-admin"])

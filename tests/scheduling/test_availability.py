@@ -12,10 +12,10 @@ from hearings.scheduling.availability import free_slots
 from hearings.timekeeping import COURT_TZ, GRID
 
 
-def test_finds_the_earliest_common_slot(book, client, auth, court_staff, make_room):
+def test_finds_the_earliest_common_slot(make_session, client, auth, court_staff, make_room):
     room = make_room()
     # judge1 and clerk1 are busy 09:00–10:00 on Thursday 2026-09-10.
-    assert book(room_ids=[room.id]).status_code == 201
+    make_session(room_ids=[room.id])
     judge1, judge2 = court_staff["luoyang-judge1"], court_staff["luohe-judge1"]
     response = client.get(
         "/api/v1/availability",

@@ -126,8 +126,8 @@ def test_reschedule_into_an_overlap_is_refused(book, client, auth, court_staff):
     ]
 
 
-def test_reschedule_follows_the_booking_rules(book, client, auth, court_staff):
-    session_id = book().json["id"]
+def test_reschedule_follows_the_booking_rules(make_session, client, auth, court_staff):
+    session_id = make_session()["id"]
     admin = auth(court_staff["luoyang-admin"])
     url = f"/api/v1/sessions/{session_id}"
     holiday = client.patch(
@@ -178,8 +178,8 @@ def test_adding_a_busy_judge_conflicts_and_removal_frees(book, client, auth, cou
     assert missing.status_code == 404
 
 
-def test_adding_an_outsider(book, client, auth, court_staff):
-    session = book("mediation").json
+def test_adding_an_outsider(make_session, client, auth, court_staff):
+    session = make_session("mediation")
     response = client.post(
         f"/api/v1/sessions/{session['id']}/participants",
         json={"role": "interpreter", "name": "翻译", "phone": "13900000000"},
@@ -194,14 +194,14 @@ def test_adding_an_outsider(book, client, auth, court_staff):
     assert read.json["sequence"] == 1
 
 
-def test_the_database_itself_refuses_overlaps(app, database_url, book):
+def test_the_database_itself_refuses_overlaps(app, database_url, make_session):
     """PostgreSQL's exclusion constraint (SQLite's triggers) hold even for a write that
     skips the service."""
     from datetime import timedelta
 
     from hearings.scheduling.models import Reservation
 
-    first = book().json
+    first = make_session()
     row = db.session.scalars(
         sa.select(Reservation).where(Reservation.session_id == first["id"])
     ).first()
@@ -218,13 +218,13 @@ def test_the_database_itself_refuses_overlaps(app, database_url, book):
     db.session.rollback()
 
 
-def test_the_database_guard_allows_what_the_rules_allow(app, book):
+def test_the_database_guard_allows_what_the_rules_allow(app, make_session):
     """Back to back and cancelled reservations pass the guard; reviving an overlapping one
     does not."""
 
     from hearings.scheduling.models import Reservation
 
-    first = book().json
+    first = make_session()
     row = db.session.scalars(
         sa.select(Reservation).where(Reservation.session_id == first["id"])
     ).first()
@@ -313,9 +313,9 @@ def test_ending_early_frees_the_rest_of_the_booked_time(app, book, client, auth,
     assert events[-1].detail["released_from"] == "2026-09-10T09:20:00+08:00"
 
 
-def test_a_null_title_leaves_the_title_as_it_is(book, client, auth, court_staff):
+def test_a_null_title_leaves_the_title_as_it_is(make_session, client, auth, court_staff):
     # The document lets every field of a change be null; the title column can't be.
-    booked = book(starts_at="2026-09-10T09:00", ends_at="2026-09-10T10:00").json
+    booked = make_session(starts_at="2026-09-10T09:00", ends_at="2026-09-10T10:00")
     changed = client.patch(
         f"/api/v1/sessions/{booked['id']}",
         json={"title": None, "case_number": None, "room_ids": None},

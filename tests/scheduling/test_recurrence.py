@@ -51,8 +51,8 @@ def test_conflicting_occurrence_is_a_409_by_date(book, court_staff):
     assert {c["session_id"] for c in bad["conflicts"]} == {blocker.json["id"]}
 
 
-def test_cancel_the_rest_of_a_series(book, client, auth, court_staff):
-    first = book("liaison", rrule="FREQ=WEEKLY;COUNT=3", **WEEKLY_THURSDAY).json
+def test_cancel_the_rest_of_a_series(make_session, client, auth, court_staff):
+    first = make_session("liaison", rrule="FREQ=WEEKLY;COUNT=3", **WEEKLY_THURSDAY)
     second = db.session.scalars(
         sa.select(Session).where(Session.series_id == first["id"]).order_by(Session.starts_at)
     ).all()[1]

@@ -10,14 +10,13 @@ from tests.conftest import sign_in
 
 
 def test_only_officer_judges_of_the_case_and_involved_admins_see_it(
-    app, witness, recording, court_staff, book, client
+    app, witness, recording, court_staff, make_session, client
 ):
     call = witness["call"]
     rid = recording()["id"]
     call("POST", f"/recordings/{rid}/stop", json={"reason": "测试"})
     # A judge of the same case (a hearing of 豫03民初1号) may; another judge may not.
-    hearing = book("hearing", starts_at="2026-09-15T09:00", ends_at="2026-09-15T10:00")
-    assert hearing.status_code == 201, hearing.json
+    make_session("hearing", starts_at="2026-09-15T09:00", ends_at="2026-09-15T10:00")
     allowed = [witness["officer"], court_staff["luoyang-judge1"], court_staff["luoyang-admin"]]
     refused = [court_staff["luohe-clerk1"], court_staff["luoyang-judge2"],
                court_staff["luohe-admin"], court_staff["luoyang-mediator1"]]  # fmt: skip

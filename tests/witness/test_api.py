@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hearings.extensions import db
 from hearings.witness.identity import decrypt_id_number
-from tests.witness.conftest import valid_id
+from tests.fixtures.witness import valid_id
 
 
 def test_identity_check_verifies_the_number_and_stores_it_encrypted(app, witness):

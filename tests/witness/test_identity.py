@@ -14,7 +14,7 @@ from hearings.witness.identity import (
     mask_id_number,
     normalize_id_number,
 )
-from tests.witness.conftest import valid_id
+from tests.fixtures.witness import valid_id
 
 KEY = os.urandom(32)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import sign_in
-from tests.witness.conftest import valid_id
+from tests.fixtures.witness import valid_id
 from tests.witness.test_record_pdf import sealed  # noqa: F401  (a fixture)
 
 

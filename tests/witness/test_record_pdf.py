@@ -19,7 +19,7 @@ from hearings.scheduling.models import AuditEvent, Session
 from hearings.witness.models import Recording
 from hearings.witness.record_pdf import record_pdf
 from hearings.witness.script import POWER_LABELS
-from tests.witness.conftest import valid_id
+from tests.fixtures.witness import valid_id
 from tests.witness.test_integrity import write_segment
 
 ZENHEI = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import sign_in
-from tests.witness.conftest import valid_id
+from tests.fixtures.witness import valid_id
 
 
 @pytest.fixture
