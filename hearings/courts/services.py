@@ -50,9 +50,10 @@ def authenticate(username: str, password: str, address: str) -> Staff:
     refused = throttle.refusal(username, address)
     if refused is not None:
         limit, wait = refused
-        signals.sign_in_throttled.send(
-            None, username=username, address=address, limit=limit, retry_after=wait
-        )
+        if throttle.refusal_to_audit(limit, username, address):
+            signals.sign_in_throttled.send(
+                None, username=username, address=address, limit=limit, retry_after=wait
+            )
         raise SignInThrottled(retry_after=wait)
     staff = db.session.scalar(sa.select(Staff).where(Staff.username == username))
     if staff is None:

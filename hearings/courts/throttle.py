@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 
 from flask import Flask, current_app
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 _EXTENSION = "hearings.sign_in_throttle"
 #: After Redis failed, counting stays in memory this long before Redis is tried again.
 _RECHECK_SECONDS = 30.0
+#: A refusal goes to the audit trail once a minute per count and key: an attack shows there
+#: while it lasts, but a flood of refused attempts can't fill the trail.
+_AUDITED_REFUSALS = RateLimitItemPerMinute(1)
 #: Redis must answer quickly: a sign-in never waits long on its throttle.
 _REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -137,6 +140,13 @@ class SignInThrottle:
             if wait is not None:
                 return which, wait
         return None
+
+    def refusal_to_audit(self, which: str, username: str, address: str) -> bool:
+        """Whether this refusal by the count ``which`` is the first within the minute for its
+        key (then it is audited; the ones after it within the minute are not)."""
+        key = self._keys(username, address)[which]
+        identity = (*self._identity(which, key), "audited")
+        return bool(self._run(lambda s: s.hit(_AUDITED_REFUSALS, *identity)))
 
     def count_failure(self, username: str, address: str) -> None:
         """Count one failed sign-in against the username and against the address."""
