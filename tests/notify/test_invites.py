@@ -29,6 +29,13 @@ def event_of(calendar: icalendar.Calendar) -> icalendar.Event:
     return event
 
 
+def download_invite(client, headers, session: dict, role: str):
+    """``GET …/invite.ics`` of the session's participant in ``role``, as staff."""
+    person = next(p for p in session["participants"] if p["role"] == role)
+    path = f"/api/v1/sessions/{session['id']}/participants/{person['id']}/invite.ics"
+    return client.get(path, headers=headers)
+
+
 def invites_by_address(smtp, count: int) -> dict[str, object]:
     messages = smtp.mailbox.wait_for(count)
     return {m["To"].addresses[0].addr_spec: m for m in messages}
@@ -211,21 +218,14 @@ def test_chinese_text_survives_line_folding(make_session, smtp):
 
 def test_invite_ics_endpoint(make_session, client, auth, court_staff):
     session = make_session("witness")
-    principal = next(p for p in session["participants"] if p["role"] == "principal")
-    response = client.get(
-        f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",
-        headers=auth(court_staff["luoyang-clerk1"]),
-    )
+    response = download_invite(client, auth(court_staff["luoyang-clerk1"]), session, "principal")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar; method=REQUEST")
     event = event_of(parse_invite(response.data))
     assert "居民身份证" in str(event["DESCRIPTION"])  # the principal's identity check
     assert "ID card" in str(event["DESCRIPTION"])
     assert "ATTENDEE" not in event  # no email given: nobody to list but the organizer
-    other_court = client.get(
-        f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",
-        headers=auth(court_staff["luohe-judge1"]),
-    )
+    other_court = download_invite(client, auth(court_staff["luohe-judge1"]), session, "principal")
     assert other_court.status_code == 403
     missing = client.get(
         f"/api/v1/sessions/{session['id']}/participants/999999/invite.ics",
@@ -340,11 +340,7 @@ def test_emails_are_written_when_they_are_sent(make_session, smtp, client, auth,
 def test_the_join_link_in_a_downloaded_invite_works(make_session, client, auth, court_staff):
     # The invite issues a fresh personal link: it must be kept, or the link is unknown.
     session = make_session("witness")
-    principal = next(p for p in session["participants"] if p["role"] == "principal")
-    response = client.get(
-        f"/api/v1/sessions/{session['id']}/participants/{principal['id']}/invite.ics",
-        headers=auth(court_staff["luoyang-clerk1"]),
-    )
+    response = download_invite(client, auth(court_staff["luoyang-clerk1"]), session, "principal")
     text = str(event_of(parse_invite(response.data))["DESCRIPTION"])
     path = re.search(r"/join/[A-Za-z0-9_.-]+", text)
     assert path, text

@@ -74,3 +74,14 @@ def artifacts() -> Path:
     """Where screenshots go (kept by CI as artifacts; never committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def find_mediation_slots(page: Any, base: str, mediator_id: int) -> None:
+    """On the booking form: a mediation with this mediator, its earliest free slots found."""
+    page.goto(f"{base}/sessions/new")
+    page.select_option("#kind", "mediation")
+    page.fill("#title", "物业纠纷调解")
+    page.select_option("#staff_role_0", "mediator")
+    page.select_option("#staff_id_0", str(mediator_id))
+    page.click("button[value=find]")
+    page.wait_for_selector("#slots input[name=slot]")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.pages.conftest import wait_for
+from tests.pages.conftest import find_mediation_slots, wait_for
 from tests.pages.test_journey import PHONE, sign_in
 
 #: WCAG 2.1 A and AA, and axe's best practices (landmarks, headings, regions).
@@ -47,12 +47,7 @@ def test_pages_pass_axe(browser, live_server, now_session, make_session, court_s
         found["desk week"] = violations(page)
         page.goto(f"{base}/sessions/new")
         found["booking form"] = violations(page)
-        page.select_option("#kind", "mediation")
-        page.fill("#title", "物业纠纷调解")
-        page.select_option("#staff_role_0", "mediator")
-        page.select_option("#staff_id_0", str(court_staff["luoyang-mediator1"].id))
-        page.click("button[value=find]")
-        page.wait_for_selector("#slots input[name=slot]")
+        find_mediation_slots(page, base, court_staff["luoyang-mediator1"].id)
         found["booking form with slots"] = violations(page)
         page.goto(f"{base}/sessions/{mediation['id']}")
         found["session page"] = violations(page)

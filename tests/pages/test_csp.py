@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.conftest import sign_in
+from tests.pages.conftest import find_mediation_slots
 from tests.pages.test_journey import PHONE
 from tests.pages.test_journey import sign_in as sign_in_browser
 
@@ -132,13 +133,7 @@ def test_scripts_run_with_no_violation_in_chromium(
         staff.on("console", lambda m: console.append(m.text))
         sign_in_browser(staff, base, court_staff["luoyang-clerk1"].username)
 
-        staff.goto(f"{base}/sessions/new")
-        staff.select_option("#kind", "mediation")
-        staff.fill("#title", "物业纠纷调解")
-        staff.select_option("#staff_role_0", "mediator")
-        staff.select_option("#staff_id_0", str(court_staff["luoyang-mediator1"].id))
-        staff.click("button[value=find]")
-        staff.wait_for_selector("#slots input[name=slot]")
+        find_mediation_slots(staff, base, court_staff["luoyang-mediator1"].id)
         found["booking"] = violations(staff, console)
 
         staff.goto(f"{base}/sessions/{mediation['id']}")
