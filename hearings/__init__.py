@@ -117,6 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     import hearings.witness.models  # noqa: F401
     from hearings.api import register_api
     from hearings.browser import init_app as init_browser
+    from hearings.courts import init_app as init_courts
     from hearings.courts.services import dummy_password_hash
     from hearings.courts.throttle import init_app as init_throttle
     from hearings.courts.views import pages as courts_pages
@@ -126,9 +127,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     from hearings.logs import init_app as init_logs
     from hearings.rooms import init_app as init_rooms
     from hearings.rooms.views import pages as rooms_pages
+    from hearings.scheduling import init_app as init_scheduling
     from hearings.scheduling.audit import subscribe as subscribe_audit
     from hearings.scheduling.pages import pages as scheduling_pages
 
+    init_courts(app)
+    init_scheduling(app)
     init_throttle(app)
     with app.app_context():
         dummy_password_hash()  # made now, so the first unknown username costs no more
@@ -152,7 +156,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     from hearings.notify import init_app as init_notify
 
     init_notify(app)
-    register_error_handlers(app)
+    from hearings.page_errors import render_error_page
+
+    register_error_handlers(app, render_error_page, db.session.rollback)
 
     @app.teardown_request
     def _end_transaction(error: BaseException | None) -> None:

@@ -24,13 +24,13 @@ def _require_well_formed_json() -> None:
     if request.method not in ("POST", "PATCH", "PUT") or not request.get_data():
         return
     if not request.is_json:
-        raise MalformedRequest("Send the body as application/json.")
+        raise MalformedRequest("json-required")
     try:
         body = json.loads(request.get_data())
     except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedRequest(f"The body is not valid JSON: {error}") from None
+        raise MalformedRequest("json-invalid", reason=str(error)) from None
     if not isinstance(body, dict):
-        raise MalformedRequest("The body must be a JSON object.")
+        raise MalformedRequest("json-not-object")
 
 
 @api.get("/openapi.json")

@@ -49,10 +49,7 @@ def _check() -> None:
     expected = session.get(_KEY)
     sent = request.headers.get(HEADER) or request.form.get(FIELD)
     if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
-        raise FormExpired(
-            "This form was not sent from this site's page, or the page is too old: "
-            "reload the page and try again."
-        )
+        raise FormExpired("form-expired")
 
 
 def init_app(app: Flask) -> None:

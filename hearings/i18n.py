@@ -48,7 +48,12 @@ def current_language() -> str:
 
 def gettext(text: str, **values: Any) -> str:
     """Translate a page text into the visitor's language; ``%(name)s`` placeholders filled."""
-    translated = catalogue(current_language()).get(text, text)
+    return translate(text, current_language(), **values)
+
+
+def translate(text: str, language: str, **values: Any) -> str:
+    """Translate a page text into ``language``; ``%(name)s`` placeholders filled."""
+    translated = catalogue(language).get(text, text)
     return translated % values if values else translated
 
 

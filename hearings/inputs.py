@@ -21,7 +21,8 @@ from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
-from hearings.errors import MalformedRequest, NotFound, RuleViolation
+from hearings.errors import MalformedRequest, NotFound, RuleViolation, register_words
+from hearings.words import WORDS, fault_detail
 
 #: The largest id every database of ours stores: PostgreSQL's ``integer`` (SQLite's is 2⁶³−1).
 DB_ID_MAX = 2**31 - 1
@@ -98,11 +99,7 @@ def json_too_deep(text: str | bytes, limit: int = JSON_MAX_DEPTH) -> bool:
 def refuse_deep_json(text: str | bytes) -> None:
     """400 for JSON nested deeper than ``JSON_MAX_DEPTH``."""
     if json_too_deep(text):
-        raise MalformedRequest(
-            f"The JSON is nested more than {JSON_MAX_DEPTH} levels deep.",
-            code="json-too-deep",
-            max_depth=JSON_MAX_DEPTH,
-        )
+        raise MalformedRequest("json-too-deep", max_depth=JSON_MAX_DEPTH)
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -145,25 +142,6 @@ def text_fault(value: str, *, single_line: bool = True) -> str | None:
         ):
             fault = "control-characters"
     return fault
-
-
-#: What a problem's ``detail`` says of each fault (never the text itself), by where it was.
-FAULT_DETAILS = {
-    ("unpaired-surrogate", "text"): "contains an unpaired surrogate (not valid Unicode text)",
-    ("control-characters", "text"): "contains NUL (U+0000), which no text may hold",
-    ("control-characters", "single-line"): (
-        "must be one line: no line breaks, NUL or other control characters"
-    ),
-    ("control-characters", "multi-line"): (
-        "must not contain NUL or other control characters (line breaks and tabs are fine)"
-    ),
-}
-
-
-def fault_detail(code: str, kind: str) -> str:
-    """What a problem's ``detail`` says of a fault in ``kind`` of text (``text``: any field;
-    ``single-line``; ``multi-line``)."""
-    return FAULT_DETAILS.get((code, kind)) or FAULT_DETAILS[(code, "text")]
 
 
 def _checker(kind: str) -> Any:
@@ -213,11 +191,10 @@ def invalid_request(error: Any) -> RuleViolation:
             kind = (e.get("ctx") or {}).get("text", "text")
             problems.append({"code": e["type"], "detail": f"{field}: {e['msg']}",
                              "field": field, "text": kind})  # fmt: skip
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     extra: dict[str, Any] = {"errors": errors[:50]}
     if problems:
         extra.update(field=problems[0]["field"], problems=problems[:50])
-    return RuleViolation(detail[:2000], title="Invalid request", **extra)
+    return RuleViolation("invalid-request", title="Invalid request", **extra)
 
 
 def _strings(value: Any) -> Iterator[tuple[list[str], str]]:
@@ -245,7 +222,7 @@ def text_problem(field: str, code: str, kind: str = "text") -> RuleViolation:
     """The 422 for a field whose text can't be stored or sent (``kind`` as ``fault_detail``)."""
     detail = f"{field}: {fault_detail(code, kind)}"
     return RuleViolation(
-        detail,
+        "unstorable-text",
         title="Invalid request",
         field=field,
         problems=[{"code": code, "detail": detail, "field": field, "text": kind}],
@@ -309,7 +286,7 @@ def _refuse_unstorable_input() -> None:
     field, JSON too deep (400), too large (413) or with NUL or an unpaired surrogate in any
     string (422) are refused here, so no view, schema or database ever meets them."""
     if "\x00" in request.path:
-        raise NotFound("No such page.")
+        raise NotFound("no-such-page")
     for field, fault in form_faults(request.args)[:1]:
         raise text_problem(field, fault)
     if request.method not in BODY_METHODS:
@@ -335,6 +312,8 @@ def _refuse_unstorable_input() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """The ``id`` path converter (before any route is added) and the door's checks."""
+    """The ``id`` path converter (before any route is added), the door's checks, and the
+    core's words (``hearings.words``)."""
+    register_words(WORDS)
     app.url_map.converters["id"] = IdConverter
     app.before_request(_refuse_unstorable_input)

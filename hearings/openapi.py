@@ -28,6 +28,8 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    #: The refusal's stable code (``already-recording``); its parameters are fields beside it.
+    code: str
 
 
 class Responses(Response):

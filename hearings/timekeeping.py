@@ -60,12 +60,10 @@ def parse_api_time(text: str, field: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise MalformedRequest(
-            f"{field}: {text!r} is not an ISO 8601 date-time", field=field
-        ) from None
+        raise MalformedRequest("time-invalid", field=field, value=str(text)) from None
     if value.year not in YEARS:
         raise RuleViolation(
-            f"{field}: a time between {YEARS.start} and {YEARS.stop - 1}", field=field
+            "time-out-of-range", field=field, first=YEARS.start, last=YEARS.stop - 1
         )
     if value.tzinfo is None:
         value = value.replace(tzinfo=COURT_TZ)

@@ -7,7 +7,7 @@ from hearings.errors import StillWorking
 
 def test_still_working_tells_when_to_ask_again(app, client):
     def busy():
-        raise StillWorking("还在处理 · still closing the last segment", retry_after=30)
+        raise StillWorking("recorder-closing", retry_after=30)
 
     app.add_url_rule("/api/v1/busy-for-test", "busy_api", busy)
     app.add_url_rule("/busy-for-test", "busy_page", busy)

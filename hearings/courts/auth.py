@@ -38,15 +38,15 @@ def staff_from_bearer(header: str | None) -> Staff:
     """The staff member an ``Authorization: Bearer`` header speaks for, or 401."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("Send a staff token as 'Authorization: Bearer <token>'.")
+        raise NotAuthenticated("token-missing")
     try:
         claims = decode_token(token.strip(), API_AUDIENCE)
     except TokenError as error:
-        raise NotAuthenticated(f"The token was refused: {error}.") from None
+        raise NotAuthenticated("token-refused", reason=str(error)) from None
     subject = claims["sub"]
     staff = db.session.get(Staff, int(subject)) if str(subject).isdigit() else None
     if staff is None or not staff.active:
-        raise NotAuthenticated("The token's staff member no longer has access.")
+        raise NotAuthenticated("staff-inactive")
     return staff
 
 

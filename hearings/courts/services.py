@@ -68,7 +68,7 @@ def authenticate(username: str, password: str, address: str) -> Staff:
         return staff
     throttle.count_failure(username, address)
     signals.sign_in_failed.send(staff, username=username, address=address, reason=reason)
-    raise NotAuthenticated("Wrong username or password.")
+    raise NotAuthenticated("wrong-credentials")
 
 
 def court_ids(*wanted: str) -> frozenset[str]:
@@ -85,7 +85,7 @@ def get_court(court_id: str) -> Court:
     """The court with that code, or 404."""
     court = db.session.get(Court, court_id)
     if court is None:
-        raise NotFound(f"There is no court {court_id!r}.")
+        raise NotFound("no-such-court", court_id=court_id)
     return court
 
 
@@ -164,13 +164,13 @@ def set_timetable(
 ) -> WorkingHours:  # fmt: skip
     """Create or replace one seasonal timetable of a court."""
     if season not in SEASONS:
-        raise RuleViolation(f"season must be one of {', '.join(SEASONS)}")
+        raise RuleViolation("season-invalid", seasons=", ".join(SEASONS))
     try:
         date(2028, *starts)  # a leap year: 29 February is a valid season start
     except ValueError:
-        raise RuleViolation(f"{starts[0]:02d}-{starts[1]:02d} is not a day of the year") from None
+        raise RuleViolation("day-invalid", day=f"{starts[0]:02d}-{starts[1]:02d}") from None
     if not (morning[0] < morning[1] <= afternoon[0] < afternoon[1]):
-        raise RuleViolation("hours must run morning opens < closes <= afternoon opens < closes")
+        raise RuleViolation("hours-order")
     row = db.session.scalar(
         sa.select(WorkingHours).where(
             WorkingHours.court_id == court.id, WorkingHours.season == season
@@ -188,7 +188,7 @@ def set_timetable(
 def close_court(court: Court, day: date, reason: str) -> CourtClosure:
     """Close a court for a whole day besides the national holidays."""
     if not reason.strip():
-        raise RuleViolation("A closure needs a reason.")
+        raise RuleViolation("closure-needs-reason")
     closure = db.session.scalar(
         sa.select(CourtClosure).where(CourtClosure.court_id == court.id, CourtClosure.day == day)
     )

@@ -48,12 +48,7 @@ class SignInThrottled(HearingsError):
 
     def __init__(self, *, retry_after: int) -> None:
         minutes = math.ceil(retry_after / 60)
-        super().__init__(
-            f"Too many failed sign-ins: try again in {minutes} minute(s).",
-            code="sign-in-throttled",
-            retry_after=retry_after,
-            minutes=minutes,
-        )
+        super().__init__("sign-in-throttled", retry_after=retry_after, minutes=minutes)
 
 
 def normalise_username(username: str) -> str:

@@ -11,9 +11,8 @@ from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
-from hearings.errors import HearingsError
+from hearings.errors import HearingsError, shown_by
 from hearings.extensions import spec
-from hearings.messages import error_refusal
 from hearings.openapi import Responses
 from hearings.scheduling.schemas import (
     CourtList,
@@ -111,23 +110,25 @@ def rooms(query: RoomsQuery):
     return {"items": [dump_room(r) for r in services.list_rooms(query.court)]}
 
 
+def _login_refused(error: HearingsError) -> tuple[str, int, dict[str, str]]:
+    """A refused sign-in: the page again, empty (it never echoes what was typed)."""
+    for sentence in error.words():
+        flash(sentence, "error")
+    wait = error.params.get("retry_after")
+    headers = {"Retry-After": str(wait)} if wait is not None else {}
+    return render_template("login.html"), error.status, headers
+
+
 @pages.route("/login", methods=["GET", "POST"])
+@shown_by(_login_refused)
 def login():
     """The staff sign-in page."""
     if request.method == "POST":
-        try:
-            staff = services.authenticate(
-                request.form.get("username", "")[:64],
-                request.form.get("password", "")[:200],
-                request.remote_addr or "",
-            )
-        except HearingsError as error:
-            for sentence in error_refusal(error):
-                flash(sentence, "error")
-            # The form comes back empty: the page never echoes what was typed.
-            wait = error.to_problem().get("retry_after")
-            headers = {"Retry-After": str(wait)} if wait is not None else {}
-            return render_template("login.html"), error.status, headers
+        staff = services.authenticate(
+            request.form.get("username", "")[:64],
+            request.form.get("password", "")[:200],
+            request.remote_addr or "",
+        )
         login_user(staff)
         target = request.args.get("next", "")
         # Only local paths: never an open redirect to another site.

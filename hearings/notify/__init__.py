@@ -9,7 +9,11 @@ from hearings.scheduling.models import Participant
 
 def init_app(app: Flask) -> None:
     """Mount the notify pages (its API is mounted with the others, in hearings.api) and
-    subscribe to the scheduling signals."""
+    subscribe to the scheduling signals; the words of its refusal codes."""
+    from hearings.errors import register_words
+    from hearings.notify.words import WORDS
+
+    register_words(WORDS)
     from hearings.notify import subscribers
     from hearings.notify.invites import set_join_link_provider
     from hearings.notify.views import pages, session_panel

@@ -49,7 +49,7 @@ def staff_for_feed(token: str) -> Staff:
     )
     staff = db.session.get(Staff, feed.staff_id) if feed is not None else None
     if staff is None or not staff.active:
-        raise NotFound("There is no such calendar feed (it may have been revoked).")
+        raise NotFound("no-such-feed")
     return staff
 
 

@@ -16,6 +16,7 @@ from hearings.notify import wecom
 from hearings.notify.letters import write_email
 from hearings.notify.mail import DeliveryError, Mailer
 from hearings.notify.models import OutboxMessage
+from hearings.notify.words import INTERRUPTED
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import isoformat, utcnow
 
@@ -133,7 +134,7 @@ def _fail_stale_claims(now: datetime) -> None:
         .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM)
         .values(
             state="failed",
-            last_error="interrupted while sending; it may or may not have arrived",
+            last_error=INTERRUPTED,
         )
     )
     db.session.commit()

@@ -10,15 +10,14 @@ from hearings.courts.auth import staff_required
 from hearings.courts.models import Staff
 from hearings.errors import NotFound
 from hearings.extensions import db, spec, writes_on_read
-from hearings.messages import delivery_note, delivery_state, notice_kind
 from hearings.notify import feeds, outbox
 from hearings.notify.invites import PROGRESS_AUDIENCE, build_feed, build_invite, site_url
 from hearings.notify.progress import progress_history
 from hearings.notify.schemas import DeliveryReport, FeedOut, FeedsRevoked
-from hearings.openapi import Responses
+from hearings.notify.words import delivery_note, delivery_state, notice_kind
+from hearings.openapi import Problem, Responses
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
-from hearings.scheduling.schemas import Problem
 from hearings.scheduling.services import ensure_staff_may_see
 from hearings.timekeeping import isoformat, utcnow
 from hearings.tokens import TokenError, decode_token
@@ -35,7 +34,7 @@ def _participant_of(session_id: int, participant_id: int) -> Participant:
     ensure_staff_may_see(g.staff, session)
     participant = next((p for p in session.participants if p.id == participant_id), None)
     if participant is None:
-        raise NotFound(f"Session {session_id} has no participant {participant_id}.")
+        raise NotFound("no-such-participant", session_id=session_id, participant_id=participant_id)
     return participant
 
 
@@ -105,14 +104,14 @@ def progress(token: str):
     try:
         claims = decode_token(token, PROGRESS_AUDIENCE, ("session",))
     except TokenError:
-        raise NotFound("This link is not valid (any more).") from None
+        raise NotFound("progress-link-invalid") from None
     participant = (
         db.session.get(Participant, int(claims["sub"])) if str(claims["sub"]).isdigit() else None
     )
     if participant is None or participant.session_id != claims["session"]:
-        raise NotFound("This link is not valid (any more).")
+        raise NotFound("progress-link-invalid")
     if participant.removed_at is not None:
-        raise NotFound("您已不再参加该会议。 You no longer take part in this session.")
+        raise NotFound("no-longer-taking-part")
     return render_template("notify_progress.html", **progress_history(participant))
 
 
@@ -123,9 +122,11 @@ def delivery_page(session_id: int):
     session = load_session(session_id)
     ensure_staff_may_see(current_user, session)
     report = outbox.delivery_report(session)
+    # Whom to call instead: the person's phone (their staff record's, for staff).
+    phones = {p.id: p.staff.phone if p.staff is not None else p.phone for p in session.participants}
     return render_template(
         "notify_deliveries.html", session=session, report=report, notice_kind=notice_kind,
-        delivery_state=delivery_state, delivery_note=delivery_note,
+        delivery_state=delivery_state, delivery_note=delivery_note, phones=phones,
     )  # fmt: skip
 
 

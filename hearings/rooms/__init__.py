@@ -10,7 +10,12 @@ from hearings.scheduling import signals
 
 
 def init_app(app: Flask) -> None:
-    """Create this process's hub (Redis bus when configured) and follow session changes."""
+    """Create this process's hub (Redis bus when configured) and follow session changes;
+    the rooms' words for their refusal codes."""
+    from hearings.errors import register_words
+    from hearings.rooms.words import WORDS
+
+    register_words(WORDS)
     from hearings.rooms.bus import LocalBus, RedisBus
     from hearings.rooms.hub import Hub
     from hearings.rooms.services import record_attendance

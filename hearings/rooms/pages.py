@@ -12,10 +12,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from hearings.courts.models import Staff
-from hearings.errors import HearingsError
+from hearings.errors import flashed_back_to, shown_by
 from hearings.extensions import db
 from hearings.i18n import gettext as _
-from hearings.messages import error_refusal
 from hearings.rooms import services
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
@@ -68,24 +67,28 @@ def links_overview(session_id: int) -> str:
 
 
 def _issue(session_id: int, issue: Callable[[Session], Any]) -> tuple[Session, Any]:
-    """Issue links with ``issue(session)`` and commit; if the page was out of date or the
-    issue refused, nothing is issued and the answer is where to go instead (a redirect)."""
+    """Issue links with ``issue(session)`` and commit; if the page was out of date, nothing
+    is issued and the answer is where to go instead (a redirect). A refusal is said on the
+    session's page (``refused_on_session_page``)."""
     session = load_session(session_id)
     if _sent_again(session_id):
         flash(_("页面已过期：此后已有链接签发，本次未再签发。"), "ok")
         return session, redirect(url_for("room_pages.links_overview", session_id=session_id))
-    try:
-        issued = issue(session)
-        db.session.commit()
-    except HearingsError as error:
-        db.session.rollback()
-        for sentence in error_refusal(error):
-            flash(sentence)
-        return session, redirect(url_for("scheduling.session_page", session_id=session_id))
+    issued = issue(session)
+    db.session.commit()
     return session, issued
 
 
+def _session_page() -> str:
+    """Where a refused issue or entry is said: the session's page."""
+    return url_for("scheduling.session_page", session_id=(request.view_args or {})["session_id"])
+
+
+refused_on_session_page = shown_by(flashed_back_to(_session_page))
+
+
 @staff_pages.post("/sessions/<id:session_id>/links")
+@refused_on_session_page
 @login_required
 def links_page(session_id: int) -> str | Response:
     """Issue each participant's personal link: copy it or show its QR code (shown this once:
@@ -97,6 +100,7 @@ def links_page(session_id: int) -> str | Response:
 
 
 @staff_pages.post("/sessions/<id:session_id>/participants/<id:participant_id>/link")
+@refused_on_session_page
 @login_required
 def reissue_link(session_id: int, participant_id: int) -> str | Response:
     """Replace one person's link (old ones stop working; they are sent the new one)."""
@@ -111,17 +115,12 @@ def reissue_link(session_id: int, participant_id: int) -> str | Response:
 
 
 @staff_pages.post("/sessions/<id:session_id>/enter")
+@refused_on_session_page
 @login_required
 def enter(session_id: int) -> Response:
     """Go into the room as oneself (the judge, clerk or mediator of the session)."""
     session = load_session(session_id)
-    try:
-        token = services.own_token(current_user, session)
-        db.session.commit()
-    except HearingsError as error:
-        db.session.rollback()
-        for sentence in error_refusal(error):
-            flash(sentence)
-        return redirect(url_for("scheduling.session_page", session_id=session_id))
+    token = services.own_token(current_user, session)
+    db.session.commit()
     # A path on this site, whichever address the staff member reached it by.
     return redirect(url_for("rooms.join", token=token))

@@ -25,7 +25,7 @@ def issue_links(actor: Staff, session: Session) -> list[dict[str, Any]]:
     """A personal join link for every active participant of the session."""
     require_session_access(actor, session, "issue join links for")
     if session.status not in OPEN_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status}: no links are issued.")
+        raise Conflict("links-closed", session_id=session.id, state=session.status)
     links = []
     for participant in session.active_participants:
         token, link = issue_room_token(participant, actor)
@@ -83,10 +83,10 @@ def reissue_link(actor: Staff, session: Session, participant_id: int) -> dict[st
     someone it was not meant for. Once committed, ``close_replaced`` ends open connections."""
     require_session_access(actor, session, "re-issue join links for")
     if session.status not in OPEN_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status}: no links are issued.")
+        raise Conflict("links-closed", session_id=session.id, state=session.status)
     participant = next((p for p in session.active_participants if p.id == participant_id), None)
     if participant is None:
-        raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+        raise NotFound("no-such-participant", session_id=session.id, participant_id=participant_id)
     revoked = revoke_links(session.id, participant.id)
     token, link = issue_room_token(participant, actor)
     session.sequence += 1
@@ -173,8 +173,8 @@ def own_token(actor: Staff, session: Session) -> str:
     require_session_access(actor, session, "enter")
     mine = next((p for p in session.active_participants if p.staff_id == actor.id), None)
     if mine is None:
-        raise Conflict("You are not a participant of this session.")
+        raise Conflict("not-a-participant")
     if session.status not in OPEN_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status}.")
+        raise Conflict("session-not-open", session_id=session.id, state=session.status)
     token, _ = issue_room_token(mine, actor)
     return token

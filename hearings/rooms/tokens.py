@@ -32,12 +32,15 @@ LIVE_STATUSES = ("scheduled", "open", "in_progress")
 
 
 class RoomRefusal(Exception):
-    """A connection that may not enter; ``code`` is the WebSocket close code."""
+    """A connection that may not enter: ``code`` is the WebSocket close code and ``reason``
+    its reason (for scripts); ``why`` is the refusal code the join page words
+    (``rooms/words.py``)."""
 
-    def __init__(self, code: int, reason: str) -> None:
+    def __init__(self, code: int, reason: str, *, why: str = "link-invalid") -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.why = why
 
 
 def capabilities(participant: Participant) -> list[str]:
@@ -189,13 +192,15 @@ def verify_room_token(
         raise RoomRefusal(4403, "this token is for another room")
     # A cancelled or finished session revokes its links too: say why, which people can act on.
     if session.status not in LIVE_STATUSES:
-        raise RoomRefusal(4403, f"the session is {session.status}")
+        why = "session-cancelled" if session.status == "cancelled" else "session-ended"
+        raise RoomRefusal(4403, f"the session is {session.status}", why=why)
     if link.revoked_at is not None or participant.removed_at is not None:
-        raise RoomRefusal(4403, "this link was revoked")
+        raise RoomRefusal(4403, "this link was revoked", why="link-revoked")
     opens, closes = token_window(session)
     in_window = opens <= utcnow() < closes
     if enforce_window and not in_window:
-        raise RoomRefusal(4408, "outside the session's time window")
+        why = "link-not-yet-valid" if utcnow() < opens else "link-expired"
+        raise RoomRefusal(4408, "outside the session's time window", why=why)
     return Admission(claims, participant, session, opens=opens, in_window=in_window)
 
 

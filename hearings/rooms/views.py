@@ -12,12 +12,12 @@ from flask_sock import ConnectionClosed
 
 from hearings.courts.auth import staff_required
 from hearings.courts.services import list_courts
+from hearings.errors import say
 from hearings.extensions import db, sock, spec
 from hearings.i18n import gettext as _
-from hearings.inputs import JSON_MAX_DEPTH, fault_detail, find_unstorable, json_too_deep
+from hearings.inputs import JSON_MAX_DEPTH, find_unstorable, json_too_deep
 from hearings.logs import event
-from hearings.openapi import Responses
-from hearings.page_errors import join_refusal
+from hearings.openapi import Problem, Responses
 from hearings.rooms import services
 from hearings.rooms.bus import BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection, finish, send_close
@@ -28,9 +28,9 @@ from hearings.rooms.schemas import AttendanceList, LinkList, LinkOut
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.labels import ROLES
-from hearings.scheduling.schemas import Problem
 from hearings.security import same_site
 from hearings.timekeeping import isoformat, utcnow
+from hearings.words import fault_detail
 
 log = logging.getLogger("hearings.rooms.hub")
 api = Blueprint("rooms_api", __name__)
@@ -85,12 +85,12 @@ def join(token: str):
     except RoomRefusal as refusal:
         # Whose link it was may not be readable: both courts' contacts, then.
         return render_template(
-            "join_refused.html", reason=join_refusal(refusal.reason), courts=list_courts()
+            "join_refused.html", reason=say(refusal.why), courts=list_courts()
         ), 403
     if not admission.in_window and utcnow() >= admission.opens:
         # Past the window's end (the session's time is over): the link has expired.
         return render_template(
-            "join_refused.html", reason=join_refusal("token expired"), courts=list_courts()
+            "join_refused.html", reason=say("link-expired"), courts=list_courts()
         ), 403
     session, participant = admission.session, admission.participant
     return render_template(

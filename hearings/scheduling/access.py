@@ -25,14 +25,19 @@ def require_session_access(staff: Staff, session: Session, what: str) -> None:
     """Refuse (403, audited) unless the staff member may act on the session."""
     if not may_act_on(staff, session):
         record_refusal(staff, what, session.id)
-        raise Forbidden(f"You may not {what} session {session.id} of another court.")
+        code = {
+            "view": "may-not-view-session",
+            "change": "may-not-change-session",
+            "cancel": "may-not-change-session",
+        }.get(what, "may-not-act-on-session")
+        raise Forbidden(code, what=what, session_id=session.id)
 
 
 def require_court_access(staff: Staff, court_id: str, what: str) -> None:
     """Refuse (403, audited) unless the staff member belongs to the court or is an admin."""
     if not (staff.is_admin or staff.court_id == court_id):
         record_refusal(staff, f"{what} for court {court_id}")
-        raise Forbidden(f"You may not {what} for court {court_id}.")
+        raise Forbidden("may-not-act-for-court", what=what, court_id=court_id)
 
 
 def visible_sessions_clause(staff: Staff) -> sa.ColumnElement[bool]:
@@ -49,5 +54,5 @@ def load_session(session_id: int) -> Session:
     """The session with that id, or 404."""
     session = db.session.get(Session, session_id)
     if session is None:
-        raise NotFound(f"There is no session {session_id}.")
+        raise NotFound("no-such-session", session_id=session_id)
     return session

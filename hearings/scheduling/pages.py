@@ -16,9 +16,9 @@ from hearings.courts.models import Room, Staff
 from hearings.courts.services import list_courts, list_rooms, search_directory
 from hearings.errors import HearingsError
 from hearings.extensions import db
+from hearings.i18n import current_language
 from hearings.i18n import gettext as _
 from hearings.inputs import TEXT_CODES, DbId, checks_own_form, form_faults, form_id, text_fault
-from hearings.messages import error_refusal, form_problems, text_fault_sentence, text_problems
 from hearings.scheduling import labels, rules, services
 from hearings.scheduling.access import (
     load_session,
@@ -32,6 +32,7 @@ from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
 from hearings.timekeeping import COURT_TZ, YEARS, isoformat, local, utcnow
+from hearings.words import fault_sentence, form_problems, text_problems
 
 pages = Blueprint("scheduling", __name__)
 
@@ -239,7 +240,7 @@ def new_session() -> str | Response | tuple[str, int]:
     except HearingsError as error:
         db.session.rollback()
         # The conflicts are listed in the sentence (by name, time and session).
-        context["problems"] = error_refusal(error)
+        context["problems"] = error.words()
         return render_template("booking.html", **context), error.status
     flash(_("已预约。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session.id))
@@ -311,7 +312,7 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
     except HearingsError as error:
         db.session.rollback()
         # The conflicts are listed in the sentence (by name, time and session).
-        return _reschedule_refused(session_id, error_refusal(error), [], error.status)
+        return _reschedule_refused(session_id, error.words(), [], error.status)
     flash(_("已改期。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session_id))
 
@@ -337,7 +338,7 @@ def cancel(session_id: int) -> Response:
     if not reason:
         flash(_("取消须填写理由。"))
     elif fault := text_fault(reason):
-        flash(text_fault_sentence(fault, "reason", "single-line"))
+        flash(fault_sentence(fault, "reason", "single-line", current_language()))
     else:
         try:
             services.cancel_session(current_user, session, reason[:500], "occurrence")
@@ -345,6 +346,6 @@ def cancel(session_id: int) -> Response:
             flash(_("已取消。"), "ok")
         except HearingsError as error:
             db.session.rollback()
-            for sentence in error_refusal(error):
+            for sentence in error.words():
                 flash(sentence)
     return redirect(url_for("scheduling.session_page", session_id=session_id))

@@ -62,18 +62,18 @@ class Plan:
 def require_court(court_id: str) -> str:
     """The host court's id, if there is such a court, or 422."""
     if court_id not in court_ids(court_id):
-        raise RuleViolation(f"There is no court {court_id!r}.", field="host_court")
+        raise RuleViolation("unknown-host-court", court_id=court_id, field="host_court")
     return court_id
 
 
 def load_rooms(room_ids: Sequence[int]) -> list[Room]:
     """The requested rooms, each active and named once, or 422."""
     if len(set(room_ids)) != len(room_ids):
-        raise RuleViolation("A room is listed twice.", field="room_ids")
+        raise RuleViolation("room-listed-twice", field="room_ids")
     rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(room_ids))))
     unknown = sorted(set(room_ids) - {r.id for r in rooms if r.active})
     if unknown:
-        raise RuleViolation(f"Unknown or inactive rooms: {unknown}.", field="room_ids")
+        raise RuleViolation("unknown-rooms", unknown=unknown, field="room_ids")
     return sorted(rooms, key=lambda r: r.id)
 
 
@@ -83,12 +83,12 @@ def resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
     staff = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_(ids)))}
     unknown = sorted(i for i in ids if i not in staff or not staff[i].active)
     if unknown:
-        raise RuleViolation(f"Unknown or inactive staff: {unknown}.", field="participants")
+        raise RuleViolation("unknown-staff", unknown=unknown, field="participants")
     courts = {p.court for p in people if p.court is not None}
     known_courts = court_ids(*courts)
     if courts - known_courts:
         raise RuleViolation(
-            f"Unknown courts: {sorted(courts - known_courts)}.", field="participants"
+            "unknown-courts", unknown=sorted(courts - known_courts), field="participants"
         )
     drafts = []
     for p in people:
@@ -128,11 +128,10 @@ def check_plan(
 def raise_for(found: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> None:
     """Refuse with 422 for rule problems, else 409 for conflicts; return if neither."""
     if found:
-        raise RuleViolation("; ".join(p["detail"] for p in found), problems=found)
+        raise RuleViolation("rules-broken", problems=found)
     if conflicts:
-        names = sorted({c["resource_name"] for c in conflicts})
         raise Conflict(
-            f"Already booked at that time: {', '.join(names)}.",
+            "double-booking",
             title="Double booking",
             conflicts=conflicts,
         )
@@ -191,7 +190,7 @@ def reserve(session: Session, plan: Plan, exclude_session_id: int | None) -> Non
     raise_for([], find_conflicts(plan.resources, plan.starts, plan.ends, exclude_session_id))
     # The rival that held the time is gone again (cancelled or rolled back meanwhile).
     raise Conflict(
-        "Another booking took this time a moment ago; try again.",
+        "booking-raced",
         title="Double booking",
         conflicts=[],
     )
@@ -228,7 +227,7 @@ def plan_of(session: Session, **changes: Any) -> Plan:
 def require_open(session: Session) -> None:
     """Refuse (409) changes to a session that is over or cancelled."""
     if session.status not in OPEN_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status} and can't be changed.")
+        raise Conflict("session-closed", session_id=session.id, state=session.status)
 
 
 def rewrite_reservations(session: Session, plan: Plan) -> None:

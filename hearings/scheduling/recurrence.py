@@ -19,7 +19,7 @@ FREQUENCIES = {YEARLY: "YEARLY", MONTHLY: "MONTHLY", WEEKLY: "WEEKLY", DAILY: "D
 
 
 def _refuse(code: str, detail: str, **extra: object) -> RuleViolation:
-    return RuleViolation(detail, field="rrule", problems=[problem(code, detail, **extra)])
+    return RuleViolation("rules-broken", field="rrule", problems=[problem(code, detail, **extra)])
 
 
 def _year_pattern(year: int) -> tuple[int, bool]:

@@ -71,9 +71,11 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
             )
     if report and request.rrule:
         status_error = RuleViolation if any(r["problems"] for r in report) else Conflict
-        dates = ", ".join(r["date"] for r in report)
         raise status_error(
-            f"{len(report)} of {len(plans)} occurrences can't be booked: {dates}.",
+            "occurrences-refused",
+            count=len(report),
+            total=len(plans),
+            dates=", ".join(r["date"] for r in report),
             occurrences=report,
         )
     if report:
@@ -256,7 +258,7 @@ def remove_participant(actor: Staff, session: Session, participant_id: int) -> P
     planning.require_open(session)
     participant = next((p for p in session.active_participants if p.id == participant_id), None)
     if participant is None:
-        raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+        raise NotFound("no-such-participant", session_id=session.id, participant_id=participant_id)
     people = planning.plan_of(session).people
     remaining = [
         draft
@@ -268,8 +270,7 @@ def remove_participant(actor: Staff, session: Session, participant_id: int) -> P
     ]
     if missing:
         raise RuleViolation(
-            "Removing this participant would leave the session without a required role: "
-            + "; ".join(p["detail"] for p in missing),
+            "removal-leaves-role-missing",
             problems=missing,
         )
     participant.removed_at = utcnow()

@@ -182,9 +182,7 @@ def remove_participant(session_id: int, participant_id: int):
 def _ids(text: str, field: str) -> list[int]:
     ids = [form_id(part) for part in text.split(",") if part.strip()]
     if None in ids:
-        raise RuleViolation(
-            f"{field} must be comma-separated ids (1 to {DB_ID_MAX}).", field=field
-        ) from None
+        raise RuleViolation("ids-invalid", field=field, max=DB_ID_MAX) from None
     return [i for i in ids if i is not None]
 
 
@@ -204,21 +202,21 @@ def availability(query: AvailabilityQuery):
         set(room_ids) - {r.id for r in rooms}
     )
     if unknown:
-        raise RuleViolation(f"Unknown staff or rooms: {unknown}.")
+        raise RuleViolation("unknown-resources", unknown=unknown)
     courts |= {s.court_id for s in staff} | {r.court_id for r in rooms}
     if not courts:
-        raise RuleViolation("Name at least one court, staff member or room.")
+        raise RuleViolation("search-needs-something")
     calendars = load_calendars(courts)
     missing = sorted(c for c, cal in calendars.items() if not cal.timetables)
     if missing:
-        raise RuleViolation(f"Unknown courts or courts without working hours: {missing}.")
+        raise RuleViolation("courts-without-hours", missing=missing)
     now = utcnow()
     start = max(parse_api_time(query.from_, "from"), now) if query.from_ else now
     end = parse_api_time(query.to, "to") if query.to else start + timedelta(days=30)
     if end <= start:
-        raise RuleViolation("'to' must come after 'from' (and after now).")
+        raise RuleViolation("search-window-order")
     if end - start > timedelta(days=config["AVAILABILITY_MAX_DAYS"]):
-        raise RuleViolation(f"Search at most {config['AVAILABILITY_MAX_DAYS']} days at once.")
+        raise RuleViolation("search-too-long", days=config["AVAILABILITY_MAX_DAYS"])
     resources = [staff_resource(i) for i in staff_ids] + [room_resource(i) for i in room_ids]
     slots = find_free_slots(
         list(calendars.values()),

@@ -8,7 +8,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Give the app its recorders (an asyncio loop thread, started on first recording), and
-    the room page its witnessing controls and recording indicator."""
+    the room page its witnessing controls and recording indicator; the words of its refusal
+    codes."""
+    from hearings.errors import register_words
+    from hearings.witness.words import WORDS
+
+    register_words(WORDS)
     from hearings.rooms.panels import register_room_panel, register_room_state
     from hearings.witness.recorders import Recorders
     from hearings.witness.room import officer_panel, recording_indicator, room

@@ -77,7 +77,7 @@ def refuse(
             who = {"participant_id": participant.id, "role": participant.role}
         custody.append(recording, "access_denied", staff.id if staff else None, what=what, **who)
         db.session.commit()
-    return Forbidden(f"You may not {what}.")
+    return Forbidden("may-not-see-recording", what=what)
 
 
 def _of_recorded_session(

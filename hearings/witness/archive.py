@@ -231,12 +231,12 @@ def segment_file(recording: Recording, n: int) -> Path:
     """The file of segment ``n`` (404 if unknown or gone)."""
     segment = next((s for s in recording.segments if s.n == n), None)
     if segment is None or segment.status == "open":
-        raise NotFound(f"Recording {recording.id} has no finished segment {n}.")
+        raise NotFound("no-such-segment", recording_id=recording.id, n=n)
     if segment.status == "empty":
-        raise NotFound(f"Segment {n} of recording {recording.id} received no media: no file.")
+        raise NotFound("segment-empty", recording_id=recording.id, n=n)
     path = recording_folder(recording) / segment.filename
     if recording.status == "deleted" or not path.is_file():
-        raise NotFound(f"Segment {n} of recording {recording.id} is not on file.")
+        raise NotFound("segment-not-on-file", recording_id=recording.id, n=n)
     return path
 
 
@@ -260,7 +260,7 @@ def set_legal_hold(
 ) -> None:
     """Place (with a reason) or lift (None) a legal hold: admins of the involved courts."""
     if not (actor.is_admin and actor.court_id in involved_courts(session)):
-        raise Forbidden("Only an admin of an involved court places or lifts a legal hold.")
+        raise Forbidden("hold-admins-only")
     recording.legal_hold, recording.legal_hold_reason = reason is not None, reason
     custody.append(recording, "hold_placed" if reason else "hold_lifted", actor.id, reason=reason)
 
@@ -268,21 +268,21 @@ def set_legal_hold(
 def delete_recording(actor: Staff, recording: Recording, session: Session) -> None:
     """Delete the files once retention has run out and no hold applies; the log stays."""
     if not (actor.is_admin and actor.court_id in involved_courts(session)):
-        raise Forbidden("Only an admin of an involved court deletes recordings.")
+        raise Forbidden("delete-admins-only")
     if recording.status == "deleted":
-        raise Conflict(f"Recording {recording.id} is deleted already.")
+        raise Conflict("recording-deleted", recording_id=recording.id)
     if recording.legal_hold:
         raise Conflict(
-            f"Recording {recording.id} is under legal hold: {recording.legal_hold_reason}"
+            "recording-on-hold", recording_id=recording.id, reason=recording.legal_hold_reason
         )
     if utcnow() < recording.retain_until:
         raise Conflict(
-            f"Recording {recording.id} is kept until {isoformat(recording.retain_until)} "
-            "(retention); it can't be deleted before.",
+            "recording-retained",
+            recording_id=recording.id,
             retain_until=isoformat(recording.retain_until),
         )
     if recording.status != "sealed":
-        raise Conflict("Only a sealed recording can be deleted.")
+        raise Conflict("recording-not-sealed", recording_id=recording.id)
     shutil.rmtree(recording_folder(recording), ignore_errors=True)
     recording.status, recording.deleted_at = "deleted", utcnow()
     custody.append(recording, "deleted", actor.id)

@@ -22,7 +22,12 @@ SCHEME = "v1"
 
 
 class IdentityError(ValueError):
-    """A resident ID number that is malformed or fails its checksum."""
+    """A resident ID number that is malformed or fails its checksum; ``code`` names which
+    (``witness/words.py`` says it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def check_character(first17: str) -> str:
@@ -35,13 +40,19 @@ def normalize_id_number(text: str) -> str:
     """Upper-case, strip spaces; refuse anything that is not a valid 18-character number."""
     number = re.sub(r"\s+", "", text).upper()
     if not ID_PATTERN.match(number):
-        raise IdentityError("a resident ID number has 17 digits and a check digit (0–9 or X)")
+        raise IdentityError(
+            "id-number-form", "a resident ID number has 17 digits and a check digit (0–9 or X)"
+        )
     try:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdentityError("the birth date in the ID number does not exist") from None
+        raise IdentityError(
+            "id-number-birth-date", "the birth date in the ID number does not exist"
+        ) from None
     if check_character(number[:17]) != number[17]:
-        raise IdentityError("the ID number's check digit is wrong (GB 11643)")
+        raise IdentityError(
+            "id-number-check-digit", "the ID number's check digit is wrong (GB 11643)"
+        )
     return number
 
 
@@ -83,9 +94,11 @@ def decrypt_id_number(stored: str, context: str, key: bytes | None = None) -> st
     """Decrypt a stored number; raises IdentityError with the wrong key or context."""
     scheme, _, payload = stored.partition(":")
     if scheme != SCHEME:
-        raise IdentityError(f"unknown encryption scheme {scheme!r}")
+        raise IdentityError("id-number-unreadable", f"unknown encryption scheme {scheme!r}")
     raw = base64.b64decode(payload)
     try:
         return AESGCM(key or id_key()).decrypt(raw[:12], raw[12:], context.encode()).decode()
     except InvalidTag:
-        raise IdentityError("the ID number can't be decrypted with this key") from None
+        raise IdentityError(
+            "id-number-unreadable", "the ID number can't be decrypted with this key"
+        ) from None

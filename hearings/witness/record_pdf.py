@@ -59,10 +59,10 @@ def font_name() -> str:
         return BUILT_IN_FONT
     if not Path(path).is_file():
         raise RecordFontMissing(
-            f"HEARINGS_RECORD_PDF_FONT is {path}, and there is no such file: install a "
-            "Chinese TTF/TTC (e.g. fonts-wqy-zenhei) there, or unset it to use the built-in "
-            f"{BUILT_IN_FONT}.",
+            "record-font-missing",
             title="Witness record font missing",
+            path=path,
+            built_in=BUILT_IN_FONT,
         )
     name = f"{EMBEDDED_FONT}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
     if name not in pdfmetrics.getRegisteredFontNames():

@@ -11,21 +11,14 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 
-from hearings.errors import (
-    Conflict,
-    HearingsError,
-    NotAuthenticated,
-    RuleViolation,
-    problem_response,
-)
+from hearings.errors import Conflict, NotAuthenticated, RuleViolation, answers_scripts
 from hearings.extensions import db
 from hearings.inputs import invalid_request
-from hearings.messages import refusal
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import isoformat
@@ -42,22 +35,13 @@ Body = TypeVar("Body", bound=BaseModel)
 INDICATOR = {"recording": "started", "paused": "paused", "interrupted": "interrupted"}
 
 
-@room.errorhandler(HearingsError)
-def _problem(error: HearingsError) -> Response:
-    """These endpoints answer scripts: every refusal is problem+json, whatever was accepted;
-    ``message`` is what the officer's panel shows (in the officer's language)."""
-    db.session.rollback()
-    problem = error.to_problem()
-    return problem_response({**problem, "message": " ".join(refusal(problem))})
-
-
 def _officer_session(session_id: int) -> Session:
     """The session, if the signed-in staff member is its witnessing officer (401/403)."""
     if not current_user.is_authenticated:
-        raise NotAuthenticated("Sign in to drive the witnessing.")
+        raise NotAuthenticated("sign-in-required")
     session = load_session(session_id)
     if session.kind != "witness":
-        raise RuleViolation(f"Session {session.id} is a {session.kind}, not a witnessing.")
+        raise RuleViolation("not-a-witnessing", session_id=session.id, kind=session.kind)
     require_officer(current_user, session, f"drive the witnessing of session {session.id}")
     return session
 
@@ -80,7 +64,7 @@ def _principal(session: Session) -> Participant | None:
 def _active(session: Session) -> Recording:
     recording = services.active_recording(session.id)
     if recording is None:
-        raise Conflict("No recording is in progress in this session: start one first.")
+        raise Conflict("no-recording-in-progress")
     return recording
 
 
@@ -126,12 +110,14 @@ def witness_state(session: Session) -> dict[str, Any]:
 
 
 @room.get("/sessions/<id:session_id>/witness")
+@answers_scripts
 def state(session_id: int) -> dict[str, Any]:
     """Where the witnessing of the session stands (for the officer's panel)."""
     return witness_state(_officer_session(session_id))
 
 
 @room.post("/sessions/<id:session_id>/witness/identity-check")
+@answers_scripts
 def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
     """The officer records the principal's identity check (name, ID number, face)."""
     session = _officer_session(session_id)
@@ -146,6 +132,7 @@ def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
 
 
 @room.post("/sessions/<id:session_id>/witness/recording")
+@answers_scripts
 def start(session_id: int) -> tuple[dict[str, Any], int]:
     """Start the recording with the powers granted (the principal's identity checked first)."""
     session = _officer_session(session_id)
@@ -156,6 +143,7 @@ def start(session_id: int) -> tuple[dict[str, Any], int]:
 
 
 @room.post("/sessions/<id:session_id>/witness/steps")
+@answers_scripts
 def step(session_id: int) -> tuple[dict[str, Any], int]:
     """Mark the next step of the script; a skipped step is refused (409)."""
     session = _officer_session(session_id)
@@ -166,6 +154,7 @@ def step(session_id: int) -> tuple[dict[str, Any], int]:
 
 
 @room.post("/sessions/<id:session_id>/witness/pause")
+@answers_scripts
 def pause(session_id: int) -> dict[str, Any]:
     """Pause the recording, with the reason (logged and announced to the room)."""
     session = _officer_session(session_id)
@@ -175,6 +164,7 @@ def pause(session_id: int) -> dict[str, Any]:
 
 
 @room.post("/sessions/<id:session_id>/witness/resume")
+@answers_scripts
 def resume(session_id: int) -> dict[str, Any]:
     """Resume the paused recording."""
     session = _officer_session(session_id)
@@ -184,6 +174,7 @@ def resume(session_id: int) -> dict[str, Any]:
 
 
 @room.post("/sessions/<id:session_id>/witness/stop")
+@answers_scripts
 def stop(session_id: int) -> dict[str, Any]:
     """Stop and seal the recording (a reason is needed if the script is not complete)."""
     session = _officer_session(session_id)

@@ -43,22 +43,32 @@ STEP_LABELS = {
 
 
 class ScriptError(ValueError):
-    """A step out of order, or a power that isn't granted or was confirmed already."""
+    """A step out of order, or a power that isn't granted or was confirmed already; ``code``
+    names which (``witness/words.py`` says it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def check_powers(powers: Sequence[str]) -> list[str]:
     """A valid grant: ``["general"]``, or distinct special authorities."""
     if not powers:
-        raise ScriptError("name the powers granted: general, or special authorities")
+        raise ScriptError(
+            "powers-missing", "name the powers granted: general, or special authorities"
+        )
     if list(powers) == [GENERAL]:
         return [GENERAL]
     unknown = [p for p in powers if p not in SPECIAL_POWERS]
     if GENERAL in powers:
-        raise ScriptError("a general agency is granted alone, not with special authorities")
+        raise ScriptError(
+            "general-agency-alone",
+            "a general agency is granted alone, not with special authorities",
+        )
     if unknown:
-        raise ScriptError(f"unknown powers: {', '.join(unknown)}")
+        raise ScriptError("powers-unknown", f"unknown powers: {', '.join(unknown)}")
     if len(set(powers)) != len(powers):
-        raise ScriptError("each power is named once")
+        raise ScriptError("powers-repeated", "each power is named once")
     return list(powers)
 
 
@@ -75,24 +85,30 @@ def expected(powers: Sequence[str], done: Sequence[Done]) -> Done | None:
     plan = [Done("undertaking"), *(Done("power", p) for p in powers)]
     plan += [Done("agent_accepts"), Done("attestation")]
     if list(done) != plan[: len(done)]:
-        raise ScriptError("the marks on file are out of order")
+        raise ScriptError("steps-out-of-order", "the marks on file are out of order")
     return plan[len(done)] if len(done) < len(plan) else None
 
 
 def advance(powers: Sequence[str], done: Sequence[Done], step: str, power: str | None) -> Done:
     """Check that ``step`` (and ``power``) is the next one; return it. Skipping is refused."""
     if step not in STEPS:
-        raise ScriptError(f"unknown step {step!r}; the steps are {', '.join(STEPS)}")
+        raise ScriptError(
+            "step-unknown", f"unknown step {step!r}; the steps are {', '.join(STEPS)}"
+        )
     nxt = expected(powers, done)
     if nxt is None:
-        raise ScriptError("the script is complete: the officer has attested")
+        raise ScriptError("script-complete", "the script is complete: the officer has attested")
     if step == "power" and power not in powers:
-        raise ScriptError(f"{power!r} is not among the powers granted ({', '.join(powers)})")
+        raise ScriptError(
+            "power-not-granted", f"{power!r} is not among the powers granted ({', '.join(powers)})"
+        )
     if step != "power" and power is not None:
-        raise ScriptError("only the step 'power' names a power")
+        raise ScriptError("power-on-wrong-step", "only the step 'power' names a power")
     if Done(step, power) != nxt:
         wanted = STEP_LABELS[nxt.step] + (f": {nxt.power}" if nxt.power else "")
-        raise ScriptError(f"the next step is {wanted}; steps are taken in order, none skipped")
+        raise ScriptError(
+            "step-skipped", f"the next step is {wanted}; steps are taken in order, none skipped"
+        )
     return nxt
 
 

@@ -53,13 +53,13 @@ def load_recording(recording_id: int) -> Recording:
     """The recording with that id, or 404."""
     recording = db.session.get(Recording, recording_id)
     if recording is None:
-        raise NotFound(f"There is no recording {recording_id}.")
+        raise NotFound("no-such-recording", recording_id=recording_id)
     return recording
 
 
 def _witness_session(session: Session) -> None:
     if session.kind != "witness":
-        raise RuleViolation(f"Session {session.id} is a {session.kind}, not a witnessing.")
+        raise RuleViolation("not-a-witnessing", session_id=session.id, kind=session.kind)
 
 
 def record_identity_check(
@@ -76,20 +76,19 @@ def record_identity_check(
     _witness_session(session)
     participant = next((p for p in session.active_participants if p.id == participant_id), None)
     if participant is None:
-        raise NotFound(f"Session {session.id} has no participant {participant_id}.")
+        raise NotFound("no-such-participant", session_id=session.id, participant_id=participant_id)
     if participant.role in WITNESSED_ROLES:  # checked against the face on camera
-        require_present(session, ("核验其身份", "have their identity checked"), (participant.role,))
+        require_present(session, "check-identity", (participant.role,))
     try:
         number = normalize_id_number(id_number)
     except IdentityError as error:
-        raise RuleViolation(f"id_number: {error}", field="id_number") from None
+        raise RuleViolation(error.code, field="id_number", reason=str(error)) from None
     if name.strip() != participant.display_name.strip():
         raise RuleViolation(
-            f"The name on the card ({name}) is not the participant's ({participant.display_name}).",
-            field="name",
+            "card-name-differs", field="name", card=name, participant_name=participant.display_name
         )
     if not face_confirmed:
-        raise RuleViolation("The face on camera does not match the card: identity not confirmed.")
+        raise RuleViolation("face-differs")
     check = IdentityCheck(
         session_id=session.id,
         participant_id=participant.id,
@@ -121,31 +120,25 @@ def principal_check(session: Session) -> IdentityCheck | None:
 
 #: Who must be in the room, let in, while the witnessing is recorded: the person who gives
 #: the power and the one who takes it on.
-WITNESSED_ROLES = {"principal": ("委托人", "principal"), "agent": ("受托人", "agent")}
+WITNESSED_ROLES = frozenset({"principal", "agent"})
 
 
-def require_present(
-    session: Session, doing: tuple[str, str], roles: Any = WITNESSED_ROLES
-) -> list[int]:
+def require_present(session: Session, doing: str, roles: Any = WITNESSED_ROLES) -> list[int]:
     """The ids of the principal and agent (``roles``), each in the room and let in now, or
-    409 naming who is missing: a witnessing is of people seen and heard, not of a list."""
+    409 naming who is missing and what they are needed for (``doing``: ``start-recording``,
+    ``check-identity``, ``mark-step``): a witnessing is of people seen and heard, not of a
+    list."""
     try:
         here = admitted_participants(session.id)
     except BusUnavailable:
-        raise StillWorking(
-            "暂时无法确认谁在视频室中，请稍后再试。 · Who is in the room can't be told just "
-            "now; try again shortly.",
-            retry_after=5,
-        ) from None
+        raise StillWorking("room-unknown", retry_after=5) from None
     wanted = [p for p in session.active_participants if p.role in roles]
     missing = [p for p in wanted if p.id not in here]
     if missing:
-        zh = "、".join(f"{WITNESSED_ROLES[p.role][0]}{p.display_name}" for p in missing)
-        en = ", ".join(f"the {WITNESSED_ROLES[p.role][1]} {p.display_name}" for p in missing)
         raise Conflict(
-            f"{zh}不在视频室中（或尚未准许入会），不能{doing[0]}。 · {en} must be in the room "
-            f"(let in) to {doing[1]}.",
+            "not-in-room",
             title="Not in the room",
+            doing=doing,
             missing=[
                 {"participant_id": p.id, "role": p.role, "name": p.display_name} for p in missing
             ],
@@ -165,17 +158,17 @@ def start_recording(actor: Staff, session: Session, powers: list[str]) -> Record
     require_officer(actor, session, f"record session {session.id}")
     _witness_session(session)
     if session.status not in LIVE_STATUSES:
-        raise Conflict(f"Session {session.id} is {session.status}: nothing can be recorded.")
+        raise Conflict("session-not-recordable", session_id=session.id, state=session.status)
     if active_recording(session.id) is not None:
-        raise Conflict(f"Session {session.id} is being recorded already.")
+        raise Conflict("already-recording", session_id=session.id)
     check = principal_check(session)
     if check is None:
-        raise Conflict("Check the principal's identity in this session before recording.")
+        raise Conflict("identity-unchecked")
     try:
         granted = script.check_powers(powers)
     except script.ScriptError as error:
-        raise RuleViolation(f"powers: {error}", field="powers") from None
-    present = require_present(session, ("开始录制", "start recording"))
+        raise RuleViolation(error.code, field="powers", reason=str(error)) from None
+    present = require_present(session, "start-recording")
     now = utcnow()
     recording = Recording(
         session_id=session.id, status="recording", powers=granted, started_by_id=actor.id,
@@ -237,12 +230,12 @@ def mark_step(
     """Mark the next step of the script at this moment of the recording."""
     require_officer(actor, session, f"drive the witnessing of session {session.id}")
     if recording.status != "recording":
-        raise Conflict(f"The recording is {recording.status}: steps are marked while recording.")
+        raise Conflict("steps-while-recording", state=recording.status)
     try:
         script.advance(recording.powers, done_steps(recording), step, power)
     except script.ScriptError as error:
-        raise Conflict(str(error), step=step) from None
-    present = require_present(session, ("记录此步骤", "mark this step"))
+        raise Conflict(error.code, step=step, reason=str(error)) from None
+    present = require_present(session, "mark-step")
     now = utcnow()
     position = recorders().position(recording.id) or _position_on_record(recording, now)
     n, offset, elapsed = position
@@ -271,7 +264,7 @@ def pause_recording(actor: Staff, recording: Recording, session: Session, reason
     """Pause (every pause is logged with its reason); the open segment closes."""
     require_officer(actor, session, f"pause the recording of session {session.id}")
     if recording.status != "recording":
-        raise Conflict(f"The recording is {recording.status}, not recording.")
+        raise Conflict("not-recording", state=recording.status)
     recording.status = "paused"
     custody.append(recording, "paused", actor.id, reason=reason)
     db.session.commit()  # the recorder reports its closed segment from another thread
@@ -284,7 +277,7 @@ def resume_recording(actor: Staff, recording: Recording, session: Session) -> No
     """Resume a paused recording in a new segment."""
     require_officer(actor, session, f"resume the recording of session {session.id}")
     if recording.status != "paused":
-        raise Conflict(f"The recording is {recording.status}, not paused.")
+        raise Conflict("not-paused", state=recording.status)
     recording.status = "recording"
     custody.append(recording, "resumed", actor.id)
     db.session.commit()
@@ -299,13 +292,10 @@ def stop_recording(
     """Stop and seal: the last segment closes, the manifest is signed, the folder written."""
     require_officer(actor, session, f"stop the recording of session {session.id}")
     if recording.status not in ACTIVE:
-        raise Conflict(f"The recording is {recording.status}.")
+        raise Conflict("recording-finished", state=recording.status)
     complete = script.is_complete(recording.powers, done_steps(recording))
     if not complete and not reason:
-        raise RuleViolation(
-            "The script is not complete: give the reason for stopping (庭审录音录像规定 Art. 4).",
-            field="reason",
-        )
+        raise RuleViolation("stop-reason-required", field="reason")
     rid = recording.id
     recording.stop_requested_at = leases.wall_clock()
     db.session.commit()  # release the database: the recorder reports its last segment
@@ -316,10 +306,7 @@ def stop_recording(
         except TimeoutError:
             # Still closing its last segment: the stop stays requested, so the recorder
             # finishes on its own and the repeated request seals what it left.
-            raise StillWorking(
-                "The recorder is still closing the last segment; ask again to seal it.",
-                retry_after=30,
-            ) from None
+            raise StillWorking("recorder-closing", retry_after=30) from None
     else:  # a recorder in another process closes its last segment and lets go
         leases.wait_released(rid, timeout)
     db.session.expire_all()

@@ -15,12 +15,10 @@ from flask_login import current_user, login_required
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
 from hearings.extensions import db, spec, writes_on_read
-from hearings.messages import record_label
-from hearings.openapi import Responses
+from hearings.openapi import Problem, Responses
 from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
-from hearings.scheduling.schemas import Problem
 from hearings.timekeeping import isoformat, local, utcnow
 from hearings.witness import archive, custody, script, services
 from hearings.witness.access import refuse, require_recording_access
@@ -39,6 +37,7 @@ from hearings.witness.schemas import (
     StopIn,
     VerifyOut,
 )
+from hearings.witness.words import record_label
 
 api = Blueprint("witness_api", __name__)
 pages = Blueprint("witness", __name__)

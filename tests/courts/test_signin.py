@@ -132,10 +132,9 @@ def test_a_refused_sign_in_computes_no_hash(client, make_staff, monkeypatch):
 )  # fmt: skip
 def test_the_wait_is_said_in_minutes(app, lang, minutes, expected):
     from hearings.courts.throttle import SignInThrottled
-    from hearings.messages import error_refusal
 
     with app.test_request_context(headers={"Cookie": f"lang={lang}"}):
-        assert error_refusal(SignInThrottled(retry_after=minutes * 60 - 5)) == [expected]
+        assert SignInThrottled(retry_after=minutes * 60 - 5).words() == [expected]
 
 
 def test_sign_in_works_again_once_the_window_has_passed(make_app):

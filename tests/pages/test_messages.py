@@ -8,8 +8,10 @@ import html
 import pytest
 
 from hearings.i18n import catalogue
-from hearings.messages import DETAILS, FORM_FIELDS, NEEDS, NOTICE_KINDS, TEXT_FAULTS
+from hearings.notify.words import NOTICE_KINDS
 from hearings.page_errors import ERROR_PAGES, error_page
+from hearings.scheduling.words import NEEDS
+from hearings.words import FORM_FIELDS
 from tests.conftest import sign_in
 from tests.forms import alerts, hearing_form
 
@@ -21,8 +23,7 @@ def book_form(client, cast, starts_at: str):
 
 def test_every_message_the_pages_build_has_an_english_translation():
     english = catalogue("en")
-    texts = [*NEEDS.values(), *NOTICE_KINDS.values(), *(s for _, s in DETAILS)]
-    texts += [*FORM_FIELDS.values(), *TEXT_FAULTS.values()]
+    texts = [*NEEDS.values(), *NOTICE_KINDS.values(), *FORM_FIELDS.values()]
     texts += [t for pair in ERROR_PAGES.values() for t in pair]
     assert [t for t in texts if t not in english] == []
 
@@ -289,6 +290,7 @@ def test_a_clash_on_an_error_page_is_said_like_on_the_form(app):
     conflict = {
         "type": "https://hearings.court/problems/conflict", "title": "Double booking",
         "status": 409, "detail": "Already booked at that time: 第一法庭.",
+        "code": "double-booking",
         "conflicts": [{"resource": "room:1", "resource_name": "第一法庭", "session_id": 7,
                        "starts_at": "2026-09-10T09:00:00+08:00",
                        "ends_at": "2026-09-10T10:00:00+08:00"}],

@@ -135,7 +135,7 @@ def test_the_rule_broken_by_a_long_series_is_named(book):
 
 
 def test_pages_say_a_series_refusal_in_words(app):
-    from hearings.messages import refusal
+    from hearings.errors import refusal
     from hearings.scheduling.recurrence import expand
     from hearings.timekeeping import parse_api_time
 
