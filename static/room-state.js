@@ -21,8 +21,8 @@ export const room = {
   finished: false,
   /** In the call: leaving the page asks first. */
   calling: false,
-  /** Who is in my (sub-)room now: peer id → role. */
-  here: new Map(),
+  /** Who else is in my (sub-)room now: their peer ids. */
+  here: new Set(),
   names: new Map(),
   roles: new Map(),
 };

@@ -14,7 +14,7 @@ import {selfTest} from "./room-selftest.js";
 function meet(p) {
   if (p.name) room.names.set(p.peer_id, p.name);
   room.roles.set(p.peer_id, p.role);
-  room.here.set(p.peer_id, p.role);
+  room.here.add(p.peer_id);
   caption(p.peer_id);
 }
 
