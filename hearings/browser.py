@@ -1,10 +1,12 @@
 """What browsers are told to enforce: the content security policy, caching, framing and
-cookies; and the URLs of the pages' static files (scripts), with their content hash.
+cookies; and the URLs of the pages' static files (scripts, the stylesheet), with their
+content hash.
 
 Join pages carry a participant's token and TURN credentials, API answers personal data:
-nothing but the static files may be kept by a browser or a proxy. The pages' scripts are
-static files (``static/``), so the policy allows no inline script at all: an injected
-``<script>`` or ``onclick=`` does not run.
+nothing but the static files may be kept by a browser or a proxy. The pages' scripts (ES
+modules) and their one stylesheet are static files (``static/``), so the policy allows no
+inline script or style at all: an injected ``<script>``, ``onclick=`` or ``style=`` does
+nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from flask import Flask, Response, current_app, request, url_for
 
 #: A static file's URL names its content (``?v=``), so a browser may keep it for a year.
 STATIC_MAX_AGE = 365 * 24 * 3600
-#: Asked for without ``?v=`` (a page from before a release): an hour.
-UNVERSIONED_MAX_AGE = 3600
 
 
 def shipped_folder(name: str, marker: str) -> str:
@@ -37,7 +37,7 @@ def shipped_folder(name: str, marker: str) -> str:
 
 def static_folder() -> str:
     """static/ at the top of a checkout; hearings/static inside an installed wheel."""
-    return shipped_folder("static", "room.js")
+    return shipped_folder("static", "hearings.css")
 
 
 def content_security_policy() -> str:
@@ -48,9 +48,9 @@ def content_security_policy() -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
-        # The pages still carry style="" attributes and one <style> each; styles can't run
-        # code, so they stay inline until the stylesheet takes them all.
-        "style-src": "'self' 'unsafe-inline'",
+        # static/hearings.css only: no <style>, no style="" (scripts may still set styles
+        # through the CSSOM, element.style, which the policy does not govern).
+        "style-src": "'self'",
         "img-src": "'self' data: blob:",
         "media-src": "'self' blob: mediastream:",
         # The room's signaling socket: this host as asked for, and the public SITE_URL.
@@ -64,7 +64,12 @@ def content_security_policy() -> str:
 
 
 def asset(name: str) -> str:
-    """The URL of a static file, ``/static/<name>?v=<content hash>`` (cache busting)."""
+    """The URL of a static file, ``/static/<name>?v=<content hash>`` (cache busting).
+
+    A page names only its entry module this way; the modules that one imports are asked for
+    without ``?v=`` (an import's URL is relative, it can't carry their hash) and are
+    therefore revalidated on every load (``no-cache``, below): never stale, at the cost of
+    a 304 each."""
     versions: dict[str, str] = current_app.extensions.setdefault("hearings.assets", {})
     if name not in versions:
         path = Path(current_app.static_folder or static_folder()) / name
@@ -84,12 +89,16 @@ def _browser_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "no-referrer"  # a join link's token never leaves in Referer
     headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers without CSP 2
     if request.endpoint == "static":
-        versioned = bool(request.args.get("v"))
-        response.cache_control.no_cache = None
         response.cache_control.public = True
-        response.cache_control.max_age = STATIC_MAX_AGE if versioned else UNVERSIONED_MAX_AGE
-        if versioned:
+        if request.args.get("v"):
+            response.cache_control.no_cache = None
+            response.cache_control.max_age = STATIC_MAX_AGE
             response.cache_control.immutable = True
+        else:
+            # An import between modules, or a page from before a release: kept, but asked
+            # about again each time (its ETag answers 304 while it is unchanged).
+            response.cache_control.no_cache = True
+            response.cache_control.max_age = 0
     elif "max-age" not in headers.get("Cache-Control", ""):
         # Only a view that chose a lifetime itself (the favicon, a calendar feed) keeps it.
         headers["Cache-Control"] = "no-store"

@@ -1,3 +1,4 @@
 // A printable record's "Print" button (a listener: the page runs no inline handler).
-"use strict";
-document.getElementById("print").addEventListener("click", () => window.print());
+import {$} from "./page.js";
+
+$("print").addEventListener("click", () => window.print());

@@ -275,6 +275,9 @@ class Hub:
                 "type": "welcome",
                 "peer_id": info.peer_id,
                 "role": info.role,
+                # What the token allows: the client shows a moderator's controls from this,
+                # never from a copy of the server's rule about roles.
+                "can": list(info.can),
                 "state": info.state,
                 "peers": [],
                 "ice_servers": ice_servers,

@@ -4,6 +4,8 @@ long; the login cookie is Secure when the site is served over https."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hearings import create_app
@@ -43,9 +45,22 @@ def test_static_files_are_kept_long_when_their_url_names_the_version(client):
     assert versioned.mimetype in ("text/javascript", "application/javascript")
     cache = versioned.headers["Cache-Control"]
     assert "max-age=31536000" in cache and "immutable" in cache and "no-store" not in cache
-    plain = client.get("/static/room.js")
+    # An import between modules carries no version: it is asked about again every time, and
+    # costs a 304 while unchanged, so a page never runs a stale module beside a fresh one.
+    plain = client.get("/static/room-media.js")
     plain.close()
-    assert "max-age=3600" in plain.headers["Cache-Control"]
+    assert plain.status_code == 200 and "no-cache" in plain.headers["Cache-Control"]
+    again = client.get("/static/room-media.js", headers={"If-None-Match": plain.headers["ETag"]})
+    again.close()
+    assert again.status_code == 304
+
+
+def test_pages_load_their_scripts_as_modules_and_one_stylesheet(client):
+    page = client.get("/login").text
+    assert re.search(r'<link rel="stylesheet" href="/static/hearings\.css\?v=\w{16}">', page)
+    css = client.get("/static/hearings.css")
+    css.close()
+    assert css.status_code == 200 and css.mimetype == "text/css"
 
 
 def test_asset_urls_carry_the_content_hash(app):

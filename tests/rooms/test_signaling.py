@@ -438,6 +438,17 @@ def test_links_need_access(now_session, client, auth, court_staff, links_as):
     assert read.status_code == 403
 
 
+def test_welcome_says_what_the_token_allows(now_session, join):
+    """The client shows a moderator's controls from ``welcome``'s ``can`` (the token's),
+    never from its own copy of who moderates."""
+    s = now_session("mediation")
+    for who, can in (("mediator", ["publish", "subscribe", "moderate"]),
+                     ("applicant", ["publish", "subscribe"])):  # fmt: skip
+        claims = jwt.decode(s["tokens"][who], options={"verify_signature": False})
+        peer = join(s["id"], s["tokens"][who])
+        assert peer.welcome["can"] == claims["can"] == can
+
+
 def test_status_follows_the_room(now_session, join, status_of):
     s = now_session("mediation")
     assert status_of(s["id"]) == "scheduled"

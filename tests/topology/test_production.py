@@ -213,7 +213,8 @@ def test_production_topology(stack: Stack):
     with urllib.request.urlopen(f"{stack.base}/static/robots.txt", context=stack.tls) as f:
         assert f.read().startswith(b"User-agent")
     with urllib.request.urlopen(f"{stack.base}{script}", context=stack.tls) as f:
-        assert b"RTCPeerConnection" in f.read() and "immutable" in f.headers["Cache-Control"]
+        # The room's entry module (it imports the others: signaling, media …).
+        assert b"./room-media.js" in f.read() and "immutable" in f.headers["Cache-Control"]
     status, problem = stack.call("POST", "/api/v1/auth/token", "x" * (2 << 20))
     assert status == 413 and problem["status"] == 413
 
