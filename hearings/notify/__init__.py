@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
 
-from hearings.scheduling.models import Participant
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
@@ -15,20 +15,17 @@ def init_app(app: Flask) -> None:
 
     register_words(WORDS)
     from hearings.notify import subscribers
-    from hearings.notify.invites import set_join_link_provider
-    from hearings.notify.views import pages, session_panel
-    from hearings.scheduling.panels import register_panel
+    from hearings.notify.views import pages
+    from hearings.scheduling.signals import session_page_drawn
 
     app.register_blueprint(pages)
     subscribers.connect()
-    # Each invite carries its participant's own join link (a room token of their own).
-    set_join_link_provider(app, personal_join_link)
-    register_panel(20, "deliveries", session_panel)
+    session_page_drawn.connect(_deliveries_panel)
 
 
-def personal_join_link(participant: Participant) -> str:
-    """A fresh personal join link for the participant (the room checks it when used)."""
-    from hearings.rooms.tokens import issue_room_token, join_url
+def _deliveries_panel(session: Any, staff: Any, **_: Any) -> Any:
+    """The session page's panel of invite deliveries (after the room's)."""
+    from hearings.notify.views import session_panel
+    from hearings.scheduling.panels import Panel
 
-    token, _ = issue_room_token(participant, None)
-    return join_url(token)
+    return Panel(20, session_panel(session, staff))

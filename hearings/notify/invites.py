@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
@@ -13,6 +13,8 @@ from flask import current_app, g
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from hearings.courts.calendar import load_calendars
+from hearings.rooms.tokens import issue_room_token
+from hearings.rooms.tokens import join_url as room_join_url
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import local
 from hearings.tokens import issue_token
@@ -44,20 +46,11 @@ ROLE_NAMES = {
 }
 CHAIR_ROLES = frozenset({"presiding_judge", "mediator"})
 
-#: Gives a participant's personal join link, or None when there is none (yet).
-JoinLinkProvider = Callable[[Participant], "str | None"]
-_PROVIDER_KEY = "hearings.notify.join_link"
-
 
 @lru_cache(maxsize=1)
 def court_timezone() -> Timezone:
     """The VTIMEZONE of Asia/Shanghai, generated once (it takes tens of milliseconds)."""
     return Timezone.from_tzid("Asia/Shanghai")
-
-
-def set_join_link_provider(app: object, provider: JoinLinkProvider) -> None:
-    """Plug in the rooms package's join links; invites then carry them as their URL."""
-    app.extensions[_PROVIDER_KEY] = provider  # type: ignore[attr-defined]
 
 
 def progress_url(participant: Participant) -> str:
@@ -73,10 +66,10 @@ def progress_url(participant: Participant) -> str:
 
 
 def join_url(participant: Participant) -> str:
-    """The participant's join link when the rooms package provides one, else the progress page."""
-    provider: JoinLinkProvider | None = current_app.extensions.get(_PROVIDER_KEY)
-    found = provider(participant) if provider is not None else None
-    return found or progress_url(participant)
+    """A fresh personal join link for the participant (the room checks it when used): each
+    invite carries its participant's own room token."""
+    token, _ = issue_room_token(participant, None)
+    return room_join_url(token)
 
 
 def site_url(path: str) -> str:

@@ -32,14 +32,21 @@ def init_app(app: Flask) -> None:
         {"max_message_size": 1 << 20},
     )
     app.before_request(_no_compression)
-    from hearings.rooms.pages import session_panel, staff_pages
-    from hearings.scheduling.panels import register_panel
+    from hearings.rooms.pages import staff_pages
 
     app.register_blueprint(staff_pages)
-    register_panel(10, "room", session_panel)
+    signals.session_page_drawn.connect(_session_panel)
     signals.session_cancelled.connect(_close_cancelled_room)
     signals.session_changed.connect(_close_removed_participant)
     signals.session_changed.connect(_move_link_windows)
+
+
+def _session_panel(session: Any, staff: Any, **_: Any) -> Any:
+    """The session page's room panel: enter, hand out links, who attended (shown first)."""
+    from hearings.rooms.pages import session_panel
+    from hearings.scheduling.panels import Panel
+
+    return Panel(10, session_panel(session, staff))
 
 
 def _no_compression() -> None:

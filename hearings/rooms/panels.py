@@ -1,48 +1,38 @@
 """What later packages add to the room page: the witnessing officer's controls, and the
 room's state when the page opens (is it being recorded?).
 
-The join page lives here, in rooms, but witnessing belongs to a later package: it registers
-its additions at start-up, so imports still run one way (as ``scheduling.panels`` does for
-the session page).
+The join page lives here, in rooms, but witnessing belongs to a later package: it answers
+the signals below as the page is drawn, so imports still run one way (as
+``scheduling.panels`` does for the session page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from blinker import Namespace
 from markupsafe import Markup
 
 from hearings.scheduling.models import Participant, Session
 
-#: ``panel(session, participant)``: HTML shown to this participant under the call, or None.
-RoomPanel = Callable[[Session, Participant], Markup | None]
-#: ``state(session)``: values the room page starts from (``{"recording": "paused"}`` …).
-RoomState = Callable[[Session], dict[str, Any]]
+_signals = Namespace()
 
-_panels: dict[str, RoomPanel] = {}
-_states: dict[str, RoomState] = {}
-
-
-def register_room_panel(name: str, panel: RoomPanel) -> None:
-    """Add (or replace) a named panel of the room page."""
-    _panels[name] = panel
-
-
-def register_room_state(name: str, state: RoomState) -> None:
-    """Add (or replace) a named source of the room page's starting state."""
-    _states[name] = state
+#: Sent with ``session`` and ``participant`` as the room page is drawn; a receiver answers
+#: with the HTML it shows this participant under the call, or None.
+room_page_drawn = _signals.signal("room-page-drawn")
+#: Sent with ``session`` as the room page is drawn; a receiver answers with the values the
+#: page starts from (``{"recording": "paused"}`` …).
+room_state_asked = _signals.signal("room-state-asked")
 
 
 def render_room_panels(session: Session, participant: Participant) -> list[Markup]:
-    """Every registered panel's HTML for this participant."""
-    rendered = (panel(session, participant) for panel in _panels.values())
-    return [html for html in rendered if html]
+    """Every package's panel for this participant."""
+    return [html for _, html in room_page_drawn.send(session, participant=participant) if html]
 
 
 def room_state(session: Session) -> dict[str, Any]:
-    """The room page's starting state, from every registered source."""
+    """The room page's starting state, from every package that has some."""
     state: dict[str, Any] = {}
-    for source in _states.values():
-        state.update(source(session))
+    for _, values in room_state_asked.send(session):
+        state.update(values)
     return state

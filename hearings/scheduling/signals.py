@@ -14,3 +14,6 @@ session_changed = _signals.signal("session-changed")
 session_cancelled = _signals.signal("session-cancelled")
 #: Sent with ``session``, ``before`` and ``after`` when the room moves a session's status.
 session_progressed = _signals.signal("session-progressed")
+#: Sent with ``session`` and ``staff`` as the staff's session page is drawn; each receiver
+#: answers with a ``panels.Panel`` (what that later package shows there).
+session_page_drawn = _signals.signal("session-page-drawn")

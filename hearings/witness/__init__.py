@@ -14,12 +14,12 @@ def init_app(app: Flask) -> None:
     from hearings.witness.words import WORDS
 
     register_words(WORDS)
-    from hearings.rooms.panels import register_room_panel, register_room_state
+    from hearings.rooms.panels import room_page_drawn, room_state_asked
     from hearings.witness.recorders import Recorders
     from hearings.witness.room import officer_panel, recording_indicator, room
     from hearings.witness.services import RecorderReports
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
     app.register_blueprint(room)
-    register_room_panel("witness", officer_panel)
-    register_room_state("recording", recording_indicator)
+    room_page_drawn.connect(officer_panel)
+    room_state_asked.connect(recording_indicator)
