@@ -13,10 +13,19 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from flask import Flask, current_app, request
-from pydantic import BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -338,3 +347,55 @@ def init_app(app: Flask) -> None:
     """The ``id`` path converter (before any route is added) and the door's checks."""
     app.url_map.converters["id"] = IdConverter
     app.before_request(_refuse_unstorable_input)
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, and types are not coerced (``"1"`` is not an id)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# --- times and dates ---------------------------------------------------------------------
+
+#: ISO 8601: a date and a time, the offset optional (without one it is Asia/Shanghai, as the
+#: contract says); a date alone (its midnight) is still taken, as it always was.
+TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
+def _real_time(text: str) -> str:
+    """A time that fits the pattern must also exist (no 13th month, no 25th hour)."""
+    text = text[:-1] + "Z" if text.endswith("z") else text
+    datetime.fromisoformat(text)  # ValueError: pydantic reports it (422)
+    return text
+
+
+Time = Annotated[
+    str,
+    StringConstraints(max_length=40, pattern=TIME_PATTERN),
+    ONE_LINE,
+    AfterValidator(_real_time),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "maxLength": 40, "pattern": TIME_PATTERN}
+    ),
+]
+
+
+def _real_date(text: str) -> str:
+    date.fromisoformat(text)  # ValueError (Feb 30th): pydantic reports it (422)
+    return text
+
+
+Date = Annotated[
+    str,
+    StringConstraints(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    AfterValidator(_real_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    ),
+]

@@ -11,22 +11,22 @@ from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
-from hearings.errors import HearingsError
-from hearings.extensions import spec
-from hearings.messages import error_refusal
-from hearings.openapi import Responses
-from hearings.scheduling.schemas import (
+from hearings.courts.schemas import (
     CourtList,
     DirectoryQuery,
     HoursOut,
     HoursQuery,
-    Problem,
     RoomList,
     RoomsQuery,
     StaffDirectory,
     TokenIn,
     TokenOut,
 )
+from hearings.errors import HearingsError
+from hearings.extensions import spec
+from hearings.messages import error_refusal
+from hearings.openapi import Responses
+from hearings.scheduling.schemas import Problem
 from hearings.timekeeping import utcnow
 
 api = Blueprint("courts_api", __name__)
