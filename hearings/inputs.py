@@ -23,14 +23,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetPydanticSchema,
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from hearings.errors import MalformedRequest, NotFound, RuleViolation
+from hearings.timekeeping import isoformat, parse_api_time, served_time
 
 #: The largest id every database of ours stores: PostgreSQL's ``integer`` (SQLite's is 2⁶³−1).
 DB_ID_MAX = 2**31 - 1
@@ -375,27 +378,62 @@ def _real_time(text: str) -> str:
     return text
 
 
-Time = Annotated[
+#: The text of a time as the API takes it (pattern, length, one line, a real time).
+_TimeText = Annotated[
     str,
     StringConstraints(max_length=40, pattern=TIME_PATTERN),
     ONE_LINE,
     AfterValidator(_real_time),
+]
+
+
+def _field(info: core_schema.ValidationInfo) -> str:
+    # A field named for a Python keyword (``from_``) is sent as its alias (``from``).
+    return (info.field_name or "time").rstrip("_")
+
+
+def _time_schema(source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    """Text (or, from a page or the demo, a datetime) → an aware UTC datetime."""
+    text = handler.generate_schema(_TimeText)
+
+    def parse(value: Any, check: Any, info: core_schema.ValidationInfo) -> datetime:
+        if isinstance(value, datetime):
+            return served_time(value, _field(info))
+        return parse_api_time(check(value), _field(info))
+
+    def dump(value: Any, info: core_schema.SerializationInfo) -> Any:
+        return isoformat(value) if info.mode_is_json() else value
+
+    return core_schema.with_info_wrap_validator_function(
+        parse,
+        text,
+        serialization=core_schema.plain_serializer_function_ser_schema(dump, info_arg=True),
+    )
+
+
+#: A time the API takes: ISO 8601, a date and a time, the offset optional (without one it is
+#: Asia/Shanghai); parsed here into an aware datetime in UTC, so no service sees the text. A
+#: year outside ``timekeeping.YEARS`` answers 422 naming the field.
+Time = Annotated[
+    datetime,
+    GetPydanticSchema(_time_schema),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "maxLength": 40, "pattern": TIME_PATTERN}
     ),
 ]
 
-
-def _real_date(text: str) -> str:
-    date.fromisoformat(text)  # ValueError (Feb 30th): pydantic reports it (422)
-    return text
-
-
+#: A calendar day the API takes (``YYYY-MM-DD``, a real one), parsed into a ``date``.
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 Date = Annotated[
-    str,
-    StringConstraints(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-    AfterValidator(_real_date),
-    WithJsonSchema(
-        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    date,
+    GetPydanticSchema(
+        lambda _source, handler: core_schema.no_info_after_validator_function(
+            date.fromisoformat,  # ValueError (Feb 30th): pydantic reports it (422)
+            handler.generate_schema(
+                Annotated[str, StringConstraints(max_length=10, pattern=DATE_PATTERN)]
+            ),
+            serialization=core_schema.to_string_ser_schema(when_used="json"),
+        )
     ),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]

@@ -63,6 +63,12 @@ def parse_api_time(text: str, field: str) -> datetime:
         raise MalformedRequest(
             f"{field}: {text!r} is not an ISO 8601 date-time", field=field
         ) from None
+    return served_time(value, field)
+
+
+def served_time(value: datetime, field: str) -> datetime:
+    """A time the service is given, in UTC: without an offset it is Asia/Shanghai; a year
+    outside ``YEARS`` is refused (422, naming ``field``)."""
     if value.year not in YEARS:
         raise RuleViolation(
             f"{field}: a time between {YEARS.start} and {YEARS.stop - 1}", field=field

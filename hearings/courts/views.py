@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
@@ -90,8 +88,7 @@ def court_hours(court_id: str, query: HoursQuery):
     """A court's working hours on a day, whether it is open now, and its next opening."""
     court = services.get_court(court_id)
     now = utcnow()
-    # The schema has checked the date (a real YYYY-MM-DD).
-    day = date.fromisoformat(query.date) if query.date else services.local_today(now)
+    day = query.date or services.local_today(now)
     return services.hours_notice(court, day, now)
 
 

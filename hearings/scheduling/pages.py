@@ -120,8 +120,8 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
         "title": form.get("title", ""),
         "case_number": form.get("case_number") or None,
         "host_court": form.get("host_court", ""),
-        "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
+        "starts_at": starts,
+        "ends_at": starts + timedelta(minutes=minutes),
         "room_ids": _room_ids(form),
         "participants": _form_people(form),
         "outside_hours_reason": form.get("outside_hours_reason") or None,
@@ -292,12 +292,13 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
         starts = _form_time(form.get("starts_at", ""), local_only=True)
         minutes = _minutes(form)
         patch = SessionPatch(
-            starts_at=starts.isoformat(),
-            ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes),
             outside_hours_reason=form.get("outside_hours_reason", "").strip() or None,
             short_notice_reason=form.get("short_notice_reason", "").strip() or None,
         )
-        services.update_session(current_user, session, patch)
+        edit = services.SessionEdit(**patch.model_dump(exclude_unset=True))
+        services.update_session(current_user, session, edit)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
