@@ -14,7 +14,8 @@ import unicodedata
 from collections import deque
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from flask import Flask, current_app, request
 from pydantic import (
@@ -359,6 +360,19 @@ class Strict(BaseModel):
     """Unknown fields are an error, and types are not coerced (``"1"`` is not an id)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def one_of(values: type[StrEnum]) -> GetPydanticSchema:
+    """``Annotated[Role, one_of(Role)]``: a field that takes one of an enum's values (as
+    text, in ``Strict`` models too) and reads as the enum's member. Validated, refused and
+    documented as the ``Literal`` of the values (an enum of its own would become a ``$ref``
+    in the document and want the member itself in strict mode)."""
+    literal: Any = Literal.__getitem__(tuple(v.value for v in values))
+    return GetPydanticSchema(
+        lambda _source, handler: core_schema.no_info_after_validator_function(
+            values, handler.generate_schema(literal)
+        )
+    )
 
 
 # --- times and dates ---------------------------------------------------------------------

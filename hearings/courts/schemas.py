@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from hearings.inputs import ONE_LINE, ONE_LINE_PATTERN, Date, Strict
+from hearings.courts.vocabulary import StaffRole
+from hearings.inputs import ONE_LINE, ONE_LINE_PATTERN, Date, Strict, one_of
 
 #: Court ids: a short lowercase word (``luoyang``, ``luohe``).
 COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -31,7 +32,7 @@ class DirectoryQuery(BaseModel):
     q: (
         Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE_PATTERN), ONE_LINE] | None
     ) = None
-    role: Literal["judge", "clerk", "mediator", "liaison", "admin"] | None = None
+    role: Annotated[StaffRole, one_of(StaffRole)] | None = None
 
 
 class HoursQuery(BaseModel):

@@ -20,6 +20,7 @@ from hearings.courts.schemas import (
     TokenIn,
     TokenOut,
 )
+from hearings.courts.vocabulary import StaffRole
 from hearings.errors import HearingsError
 from hearings.extensions import spec
 from hearings.messages import error_refusal
@@ -140,7 +141,7 @@ def directory_page():
     q = request.args.get("q", "")[:100].strip() or None
     court = request.args.get("court") or None
     role = request.args.get("role") or None
-    if role not in (None, "judge", "clerk", "mediator", "liaison", "admin"):
+    if role not in tuple(StaffRole):
         role = None
     now = utcnow()
     today = services.local_today(now)

@@ -31,6 +31,7 @@ from hearings.scheduling.history import describe_history
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
+from hearings.scheduling.vocabulary import Kind
 from hearings.timekeeping import COURT_TZ, YEARS, isoformat, local, utcnow
 
 pages = Blueprint("scheduling", __name__)
@@ -133,7 +134,7 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
 def earliest_bookable(form: Any, now: datetime) -> datetime:
     """The earliest start the booking rules allow for the form: never in the past; for a
     hearing without a short-notice reason, the 3 days' notice (民诉法 Art. 139)."""
-    if form.get("kind") == "hearing" and not form.get("short_notice_reason", "").strip():
+    if form.get("kind") == Kind.HEARING and not form.get("short_notice_reason", "").strip():
         return now + rules.HEARING_NOTICE
     return now
 
@@ -222,7 +223,7 @@ def new_session() -> str | Response | tuple[str, int]:
         if action == "find":
             context["slots"] = _slots(form, minutes)
             context["notice_from"] = (
-                earliest_bookable(form, utcnow()) if form.get("kind") == "hearing" else None
+                earliest_bookable(form, utcnow()) if form.get("kind") == Kind.HEARING else None
             )
             if not context["slots"]:
                 context["problems"] = [_("三十天内没有共同的空闲时间。")]

@@ -17,7 +17,7 @@ from hearings.courts.models import Room, Staff
 from hearings.courts.services import court_ids
 from hearings.errors import Conflict, RuleViolation
 from hearings.extensions import db
-from hearings.scheduling import rules
+from hearings.scheduling import rules, vocabulary
 from hearings.scheduling.conflicts import (
     find_conflicts,
     is_exclusion_violation,
@@ -27,7 +27,7 @@ from hearings.scheduling.conflicts import (
 from hearings.scheduling.models import Participant, Reservation, Session, session_rooms
 from hearings.timekeeping import utcnow
 
-OPEN_STATUSES = ("scheduled", "open", "in_progress")
+OPEN_STATUSES = vocabulary.OPEN_STATUSES
 
 
 class PersonRequest(Protocol):

@@ -7,16 +7,22 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from hearings.courts.schemas import CourtId
-from hearings.inputs import CONTROLS, ONE_LINE, ONE_LINE_PATTERN, DbId, Strict, Time
+from hearings.inputs import (
+    CONTROLS,
+    ONE_LINE,
+    ONE_LINE_PATTERN,
+    DbId,
+    Strict,
+    Time,
+    one_of,
+)
 from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
+from hearings.scheduling import vocabulary
 
-Kind = Literal["mediation", "hearing", "witness", "liaison"]
-Role = Literal[
-    "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
-    "witness", "interpreter", "principal", "agent", "observer",
-]  # fmt: skip
-Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
-Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
+Kind = Annotated[vocabulary.Kind, one_of(vocabulary.Kind)]
+Role = Annotated[vocabulary.ParticipantRole, one_of(vocabulary.ParticipantRole)]
+Side = Annotated[vocabulary.Side, one_of(vocabulary.Side)]
+Status = Annotated[vocabulary.Status, one_of(vocabulary.Status)]
 
 #: What Python's ``str.strip()`` removes, and U+FEFF: a required text needs one character
 #: outside these (said as a pattern, so the document refuses a blank text as the API does).

@@ -22,6 +22,7 @@ from hearings.scheduling.conflicts import (
 from hearings.scheduling.models import Participant, Reservation, Session
 from hearings.scheduling.planning import OPEN_STATUSES, PersonRequest, Plan
 from hearings.scheduling.recurrence import expand
+from hearings.scheduling.vocabulary import Kind, Status
 from hearings.timekeeping import isoformat, local, utcnow
 
 
@@ -90,7 +91,7 @@ def book_session(actor: Staff, request: BookingRequest) -> Session:
     people = planning.resolve_people(request.participants)
     rooms = planning.load_rooms(request.room_ids)
     found = rules.check_participants(request.kind, people)
-    if request.rrule and request.kind != "liaison":
+    if request.rrule and request.kind != Kind.LIAISON:
         found.append(rules.problem("no-recurrence", "Only liaison meetings may recur."))
     if found:
         planning.raise_for(found, [])
@@ -147,7 +148,7 @@ def book_session(actor: Staff, request: BookingRequest) -> Session:
                 "host_court_id": court_id,
                 "starts_at": plan.starts,
                 "ends_at": plan.ends,
-                "status": "scheduled",
+                "status": Status.SCHEDULED,
                 "rrule": request.rrule,
                 "series_id": sessions[0].id if sessions else None,
                 "outside_hours_reason": request.outside_hours_reason,
@@ -252,7 +253,7 @@ def cancel_session(actor: Staff, session: Session, reason: str, scope: str) -> l
         )
     now = utcnow()
     for target in targets:
-        target.status = "cancelled"
+        target.status = Status.CANCELLED
         target.cancel_reason = reason
         target.sequence += 1
         target.updated_at = now
@@ -354,7 +355,12 @@ def ensure_staff_may_see(actor: Staff, session: Session) -> None:
 
 
 #: How a session moves as its room is used (the room drives it; cancel and adjourn don't).
-PROGRESS = {"scheduled": 0, "open": 1, "in_progress": 2, "completed": 3}
+PROGRESS: dict[str, int] = {
+    status: n
+    for n, status in enumerate(
+        (Status.SCHEDULED, Status.OPEN, Status.IN_PROGRESS, Status.COMPLETED)
+    )
+}
 
 
 def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
@@ -366,7 +372,7 @@ def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
     session.status = status
     session.updated_at = now
     detail: dict[str, Any] = {"before": before, "after": status}
-    if status == "completed" and now < session.ends_at:
+    if status == Status.COMPLETED and now < session.ends_at:
         release_unused_time(session, now)
         detail["released_from"] = isoformat(max(now, session.starts_at))
     audit.record("session.status", actor, session, **detail)
