@@ -19,9 +19,13 @@ import typing
 from datetime import date, datetime
 from pathlib import Path
 
-from pydantic import BaseModel
+import pytest
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 import hearings
+from hearings.errors import RuleViolation
+from hearings.inputs import Date, Time
+from hearings.timekeeping import isoformat
 
 PACKAGE = Path(hearings.__file__).parent
 #: Modules that turn text into values (or values into text, for people and the API).
@@ -129,3 +133,37 @@ def test_request_schemas_parse_their_times():
                         offenders.append(f"{model.__name__}.{name}: {field.annotation}")
     assert {"SessionIn.starts_at", "SessionQuery.from_", "HoursQuery.date"} <= set(checked)
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    ("sent", "utc"),
+    [
+        ("2026-09-10T09:00", "2026-09-10T01:00:00+00:00"),  # no offset: Beijing time
+        ("2026-09-10 09:00:30", "2026-09-10T01:00:30+00:00"),
+        ("2026-09-10T09:00:00+08:00", "2026-09-10T01:00:00+00:00"),
+        ("2026-09-10T01:00:00z", "2026-09-10T01:00:00+00:00"),
+        ("2026-09-10", "2026-09-09T16:00:00+00:00"),  # a date alone: its midnight
+        (datetime(2026, 9, 10, 9, 0), "2026-09-10T01:00:00+00:00"),  # from a page
+    ],
+)
+def test_the_edge_gives_aware_utc_datetimes(sent, utc):
+    value = TypeAdapter(Time).validate_python(sent)
+    assert value.isoformat() == utc
+    assert TypeAdapter(Time).dump_python(value, mode="json") == isoformat(value)
+
+
+def test_the_edge_refuses_what_is_no_time_it_serves():
+    adapter = TypeAdapter(Time)
+    for text in ("2026-02-30T09:00", "tomorrow", "2026-09-10T09:00\n", 20260910):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(text)
+
+    class Query(BaseModel):
+        from_: Time = Field(alias="from")
+
+    with pytest.raises(RuleViolation) as refused:
+        Query.model_validate({"from": "0001-01-01T00:00"})
+    assert refused.value.status == 422 and refused.value.extra == {"field": "from"}
+    assert TypeAdapter(Date).validate_python("2026-02-28") == date(2026, 2, 28)
+    with pytest.raises(ValidationError):
+        TypeAdapter(Date).validate_python("2026-02-30")
