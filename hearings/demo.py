@@ -75,8 +75,8 @@ def _working_days(start: date, count: int) -> list[date]:
     return days
 
 
-def _at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=COURT_TZ).isoformat()
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=COURT_TZ)
 
 
 def seed_sessions() -> int:

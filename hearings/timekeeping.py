@@ -61,6 +61,12 @@ def parse_api_time(text: str, field: str) -> datetime:
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise MalformedRequest("time-invalid", field=field, value=str(text)) from None
+    return served_time(value, field)
+
+
+def served_time(value: datetime, field: str) -> datetime:
+    """A time the service is given, in UTC: without an offset it is Asia/Shanghai; a year
+    outside ``YEARS`` is refused (422, naming ``field``)."""
     if value.year not in YEARS:
         raise RuleViolation(
             "time-out-of-range", field=field, first=YEARS.start, last=YEARS.stop - 1

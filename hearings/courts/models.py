@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, time
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hearings.courts.vocabulary import RoomKind, StaffRole
 from hearings.extensions import Model
 
-STAFF_ROLES = ("judge", "clerk", "mediator", "liaison", "admin")
-ROOM_KINDS = ("courtroom", "mediation_room", "service_window")
 SEASONS = ("summer", "winter")
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK that the column holds one of an enum's values."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Court(Model):
@@ -87,11 +92,7 @@ class Staff(UserMixin, Model):
     """A court employee with a login."""
 
     __tablename__ = "staff"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "role IN ('judge', 'clerk', 'mediator', 'liaison', 'admin')", name="role"
-        ),
-    )
+    __table_args__ = (sa.CheckConstraint(_one_of("role", StaffRole), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     court_id: Mapped[str] = mapped_column(sa.ForeignKey("courts.id"), index=True)
@@ -116,18 +117,14 @@ class Staff(UserMixin, Model):
     @property
     def is_admin(self) -> bool:
         """Admins act on every court's sessions."""
-        return self.role == "admin"
+        return self.role == StaffRole.ADMIN
 
 
 class Room(Model):
     """A physical room with a video terminal at a court."""
 
     __tablename__ = "rooms"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('courtroom', 'mediation_room', 'service_window')", name="kind"
-        ),
-    )
+    __table_args__ = (sa.CheckConstraint(_one_of("kind", RoomKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     court_id: Mapped[str] = mapped_column(sa.ForeignKey("courts.id"), index=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
@@ -11,21 +9,21 @@ from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
-from hearings.errors import HearingsError, shown_by
-from hearings.extensions import spec
-from hearings.openapi import Responses
-from hearings.scheduling.schemas import (
+from hearings.courts.schemas import (
     CourtList,
     DirectoryQuery,
     HoursOut,
     HoursQuery,
-    Problem,
     RoomList,
     RoomsQuery,
     StaffDirectory,
     TokenIn,
     TokenOut,
 )
+from hearings.courts.vocabulary import StaffRole
+from hearings.errors import HearingsError, shown_by
+from hearings.extensions import spec
+from hearings.openapi import Problem, Responses
 from hearings.timekeeping import utcnow
 
 api = Blueprint("courts_api", __name__)
@@ -89,8 +87,7 @@ def court_hours(court_id: str, query: HoursQuery):
     """A court's working hours on a day, whether it is open now, and its next opening."""
     court = services.get_court(court_id)
     now = utcnow()
-    # The schema has checked the date (a real YYYY-MM-DD).
-    day = date.fromisoformat(query.date) if query.date else services.local_today(now)
+    day = query.date or services.local_today(now)
     return services.hours_notice(court, day, now)
 
 
@@ -144,7 +141,7 @@ def directory_page():
     q = request.args.get("q", "")[:100].strip() or None
     court = request.args.get("court") or None
     role = request.args.get("role") or None
-    if role not in (None, "judge", "clerk", "mediator", "liaison", "admin"):
+    if role not in tuple(StaffRole):
         role = None
     now = utcnow()
     today = services.local_today(now)

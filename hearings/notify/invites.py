@@ -16,6 +16,8 @@ from hearings.courts.calendar import load_calendars
 from hearings.rooms.tokens import issue_room_token
 from hearings.rooms.tokens import join_url as room_join_url
 from hearings.scheduling.models import Participant, Session
+from hearings.scheduling.vocabulary import Kind
+from hearings.scheduling.vocabulary import ParticipantRole as R
 from hearings.timekeeping import local
 from hearings.tokens import issue_token
 
@@ -24,27 +26,29 @@ PROGRESS_AUDIENCE = "hearings-progress"
 #: How long after a session its progress link keeps working.
 PROGRESS_LINK_DAYS = 180
 
-KIND_NAMES = {
-    "mediation": ("视频调解", "video mediation"),
-    "hearing": ("网上开庭", "online hearing"),
-    "witness": ("委托代理视频见证", "power-of-attorney video witnessing"),
-    "liaison": ("联络视频会议", "liaison video meeting"),
+#: Notices are bilingual whatever the reader's language: (Chinese, English) of each word.
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    Kind.MEDIATION: ("视频调解", "video mediation"),
+    Kind.HEARING: ("网上开庭", "online hearing"),
+    Kind.WITNESS: ("委托代理视频见证", "power-of-attorney video witnessing"),
+    Kind.LIAISON: ("联络视频会议", "liaison video meeting"),
 }
-ROLE_NAMES = {
-    "presiding_judge": ("审判长", "presiding judge"),
-    "judge": ("法官", "judge"),
-    "clerk": ("书记员", "clerk"),
-    "mediator": ("调解员", "mediator"),
-    "liaison": ("联络员", "liaison officer"),
-    "party": ("当事人", "party"),
-    "attorney": ("代理律师", "attorney"),
-    "witness": ("证人", "witness"),
-    "interpreter": ("翻译", "interpreter"),
-    "principal": ("委托人", "principal"),
-    "agent": ("受托代理人", "agent"),
-    "observer": ("旁听", "observer"),
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    R.PRESIDING_JUDGE: ("审判长", "presiding judge"),
+    R.JUDGE: ("法官", "judge"),
+    R.CLERK: ("书记员", "clerk"),
+    R.MEDIATOR: ("调解员", "mediator"),
+    R.LIAISON: ("联络员", "liaison officer"),
+    R.PARTY: ("当事人", "party"),
+    R.ATTORNEY: ("代理律师", "attorney"),
+    R.WITNESS: ("证人", "witness"),
+    R.INTERPRETER: ("翻译", "interpreter"),
+    R.PRINCIPAL: ("委托人", "principal"),
+    R.AGENT: ("受托代理人", "agent"),
+    R.OBSERVER: ("旁听", "observer"),
 }
-CHAIR_ROLES = frozenset({"presiding_judge", "mediator"})
+#: Who chairs the session (the invite's ORGANIZER-like role: chair).
+CHAIR_ROLES = frozenset({R.PRESIDING_JUDGE, R.MEDIATOR})
 
 
 @lru_cache(maxsize=1)

@@ -16,15 +16,16 @@ from hearings.notify.invites import (
     working_hours_text,
 )
 from hearings.scheduling.models import AuditEvent, Participant
+from hearings.scheduling.vocabulary import Status
 from hearings.timekeeping import local
 
-STATUS_NAMES = {
-    "scheduled": ("已排期", "scheduled"),
-    "open": ("可入会", "open to join"),
-    "in_progress": ("进行中", "in progress"),
-    "completed": ("已结束", "held"),
-    "cancelled": ("已取消", "cancelled"),
-    "adjourned": ("已休庭", "adjourned"),
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    Status.SCHEDULED: ("已排期", "scheduled"),
+    Status.OPEN: ("可入会", "open to join"),
+    Status.IN_PROGRESS: ("进行中", "in progress"),
+    Status.COMPLETED: ("已结束", "held"),
+    Status.CANCELLED: ("已取消", "cancelled"),
+    Status.ADJOURNED: ("已休庭", "adjourned"),
 }
 
 
@@ -53,11 +54,12 @@ def _entry(event: AuditEvent, participant: Participant) -> tuple[str, str, str] 
         return ("您被移出", "You were removed", "")
     if action == "session.status":
         after = str(detail.get("after"))
-        return {
-            "open": ("可入会", "Open to join", ""),
-            "in_progress": ("已开始", "Started", ""),
-            "completed": ("已结束", "Held", ""),
-        }.get(after)
+        moved: dict[str, tuple[str, str, str]] = {
+            Status.OPEN: ("可入会", "Open to join", ""),
+            Status.IN_PROGRESS: ("已开始", "Started", ""),
+            Status.COMPLETED: ("已结束", "Held", ""),
+        }
+        return moved.get(after)
     if action == "session.adjourned":
         return ("已休庭", "Adjourned", detail.get("reason") or "")
     return None

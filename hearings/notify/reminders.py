@@ -35,6 +35,7 @@ from hearings.notify.models import ReminderSent, scheduler_jobs
 from hearings.notify.outbox import deliver_outbox, dialect_insert
 from hearings.notify.services import send_reminder_emails
 from hearings.scheduling.models import Session
+from hearings.scheduling.vocabulary import Status
 from hearings.timekeeping import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ JOB_PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 _EXTENSION = "hearings.scheduler"
 _lock = threading.Lock()
 #: Sessions in these states still get their reminders.
-REMINDED_STATUSES = ("scheduled", "open")
+REMINDED_STATUSES = (Status.SCHEDULED, Status.OPEN)
 
 
 def reminder_minutes(app: Flask | None = None) -> list[int]:

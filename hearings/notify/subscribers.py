@@ -14,6 +14,7 @@ from hearings.notify import reminders, services
 from hearings.notify.outbox import WAKE_AFTER_COMMIT
 from hearings.scheduling import signals
 from hearings.scheduling.models import Session
+from hearings.scheduling.vocabulary import Status
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def on_cancelled(sender: Session, reason: str | None = None, **_: Any) -> None:
 
 def on_progressed(sender: Session, after: str | None = None, **_: Any) -> None:
     """The room moved the session on: started and ended are announced; reminders stop."""
-    event = {"in_progress": "started", "completed": "ended"}.get(after or "")
+    announced: dict[str, str] = {Status.IN_PROGRESS: "started", Status.COMPLETED: "ended"}
+    event = announced.get(after or "")
     if event is not None:
         services.announce_progress(sender, event)
     if after not in reminders.REMINDED_STATUSES:

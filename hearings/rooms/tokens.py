@@ -14,6 +14,8 @@ from hearings.courts.models import Staff
 from hearings.extensions import db
 from hearings.rooms.models import JoinLink
 from hearings.scheduling.models import Participant, Session
+from hearings.scheduling.vocabulary import OPEN_STATUSES, STAFF_ONLY_ROLES, Kind
+from hearings.scheduling.vocabulary import ParticipantRole as R
 from hearings.timekeeping import utcnow
 from hearings.tokens import (
     ROOM_AUDIENCE,
@@ -23,12 +25,14 @@ from hearings.tokens import (
     issue_token,
 )
 
-#: Participant roles that moderate a room (admitted at once; admit, mute, remove, end).
-MODERATOR_ROLES = frozenset({"presiding_judge", "judge", "clerk", "mediator", "liaison"})
+#: Participant roles that moderate a room (admitted at once; admit, mute, remove, end): the
+#: roles only staff hold.
+MODERATOR_ROLES = frozenset(STAFF_ONLY_ROLES)
 #: Roles that may start and stop a recording (witnessing officers).
-RECORDING_ROLES = frozenset({"presiding_judge", "judge", "clerk"})
+RECORDING_ROLES = frozenset({R.PRESIDING_JUDGE, R.JUDGE, R.CLERK})
 ROOM_CLAIMS = ("room", "role", "name", "can")
-LIVE_STATUSES = ("scheduled", "open", "in_progress")
+#: A room works while its session is not over.
+LIVE_STATUSES = OPEN_STATUSES
 
 
 class RoomRefusal(Exception):
@@ -48,7 +52,7 @@ def capabilities(participant: Participant) -> list[str]:
     can = ["publish", "subscribe"]
     if participant.staff_id is not None and participant.role in MODERATOR_ROLES:
         can.append("moderate")
-        if participant.role in RECORDING_ROLES and participant.session.kind == "witness":
+        if participant.role in RECORDING_ROLES and participant.session.kind == Kind.WITNESS:
             can.append("record")
     return can
 

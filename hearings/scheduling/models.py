@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,19 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hearings.courts.models import Court, Room, Staff
 from hearings.extensions import Model, db
+from hearings.scheduling.vocabulary import Kind, ParticipantRole, Side, Status
 from hearings.timekeeping import UTCDateTime
 
-KINDS = ("mediation", "hearing", "witness", "liaison")
-STATUSES = ("scheduled", "open", "in_progress", "completed", "cancelled", "adjourned")
-PARTICIPANT_ROLES = (
-    "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
-    "witness", "interpreter", "principal", "agent", "observer",
-)  # fmt: skip
-SIDES = ("plaintiff", "defendant", "applicant", "respondent", "third_party")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def _in(column: str, values: Iterable[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 session_rooms = sa.Table(
@@ -38,8 +33,8 @@ class Session(Model):
 
     __tablename__ = "sessions"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
-        sa.CheckConstraint(_in("status", STATUSES), name="status"),
+        sa.CheckConstraint(_in("kind", Kind), name="kind"),
+        sa.CheckConstraint(_in("status", Status), name="status"),
         sa.CheckConstraint("starts_at < ends_at", name="ordered"),
         sa.Index("ix_sessions_host_court_starts", "host_court_id", "starts_at"),
     )
@@ -56,7 +51,7 @@ class Session(Model):
     #: Half-open span [starts_at, ends_at), stored in UTC.
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(sa.String(16), default=Status.SCHEDULED.value)
     #: RFC 5545 RRULE of a recurring series (kept on every occurrence of it).
     rrule: Mapped[str | None] = mapped_column(sa.String(500))
     #: The first occurrence of the series this session belongs to, if recurring.
@@ -89,8 +84,8 @@ class Participant(Model):
 
     __tablename__ = "participants"
     __table_args__ = (
-        sa.CheckConstraint(_in("role", PARTICIPANT_ROLES), name="role"),
-        sa.CheckConstraint(f"side IS NULL OR {_in('side', SIDES)}", name="side"),
+        sa.CheckConstraint(_in("role", ParticipantRole), name="role"),
+        sa.CheckConstraint(f"side IS NULL OR {_in('side', Side)}", name="side"),
         sa.CheckConstraint("staff_id IS NOT NULL OR name IS NOT NULL", name="identified"),
     )
 

@@ -31,6 +31,7 @@ from hearings.scheduling.history import describe_history
 from hearings.scheduling.models import AuditEvent, Session
 from hearings.scheduling.panels import render_panels
 from hearings.scheduling.schemas import SessionIn, SessionPatch
+from hearings.scheduling.vocabulary import Kind
 from hearings.timekeeping import COURT_TZ, YEARS, isoformat, local, utcnow
 from hearings.words import fault_sentence, form_problems, text_problems
 
@@ -121,8 +122,8 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
         "title": form.get("title", ""),
         "case_number": form.get("case_number") or None,
         "host_court": form.get("host_court", ""),
-        "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
+        "starts_at": starts,
+        "ends_at": starts + timedelta(minutes=minutes),
         "room_ids": _room_ids(form),
         "participants": _form_people(form),
         "outside_hours_reason": form.get("outside_hours_reason") or None,
@@ -134,7 +135,7 @@ def _booking_request(form: Any, starts: datetime, minutes: int) -> SessionIn:
 def earliest_bookable(form: Any, now: datetime) -> datetime:
     """The earliest start the booking rules allow for the form: never in the past; for a
     hearing without a short-notice reason, the 3 days' notice (民诉法 Art. 139)."""
-    if form.get("kind") == "hearing" and not form.get("short_notice_reason", "").strip():
+    if form.get("kind") == Kind.HEARING and not form.get("short_notice_reason", "").strip():
         return now + rules.HEARING_NOTICE
     return now
 
@@ -223,7 +224,7 @@ def new_session() -> str | Response | tuple[str, int]:
         if action == "find":
             context["slots"] = _slots(form, minutes)
             context["notice_from"] = (
-                earliest_bookable(form, utcnow()) if form.get("kind") == "hearing" else None
+                earliest_bookable(form, utcnow()) if form.get("kind") == Kind.HEARING else None
             )
             if not context["slots"]:
                 context["problems"] = [_("三十天内没有共同的空闲时间。")]
@@ -293,12 +294,13 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
         starts = _form_time(form.get("starts_at", ""), local_only=True)
         minutes = _minutes(form)
         patch = SessionPatch(
-            starts_at=starts.isoformat(),
-            ends_at=(starts + timedelta(minutes=minutes)).isoformat(),
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes),
             outside_hours_reason=form.get("outside_hours_reason", "").strip() or None,
             short_notice_reason=form.get("short_notice_reason", "").strip() or None,
         )
-        services.update_session(current_user, session, patch)
+        edit = services.SessionEdit(**patch.model_dump(exclude_unset=True))
+        services.update_session(current_user, session, edit)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()

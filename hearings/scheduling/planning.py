@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from hearings.courts.models import Room, Staff
 from hearings.courts.services import court_ids
 from hearings.errors import Conflict, RuleViolation
 from hearings.extensions import db
-from hearings.scheduling import rules
+from hearings.scheduling import rules, vocabulary
 from hearings.scheduling.conflicts import (
     find_conflicts,
     is_exclusion_violation,
@@ -25,10 +25,29 @@ from hearings.scheduling.conflicts import (
     staff_resource,
 )
 from hearings.scheduling.models import Participant, Reservation, Session, session_rooms
-from hearings.scheduling.schemas import ParticipantIn
 from hearings.timekeeping import utcnow
 
-OPEN_STATUSES = ("scheduled", "open", "in_progress")
+OPEN_STATUSES = vocabulary.OPEN_STATUSES
+
+
+class PersonRequest(Protocol):
+    """Someone asked to take part, as a booking names them (the API's ``ParticipantIn``
+    is one): staff by id, anyone else by name and contacts."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def staff_id(self) -> int | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def court(self) -> str | None: ...
 
 
 @dataclass
@@ -77,7 +96,7 @@ def load_rooms(room_ids: Sequence[int]) -> list[Room]:
     return sorted(rooms, key=lambda r: r.id)
 
 
-def resolve_people(people: Sequence[ParticipantIn]) -> list[rules.PersonDraft]:
+def resolve_people(people: Sequence[PersonRequest]) -> list[rules.PersonDraft]:
     """The requested participants with their staff records (unknown staff or courts: 422)."""
     ids = {p.staff_id for p in people if p.staff_id is not None}
     staff = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_(ids)))}

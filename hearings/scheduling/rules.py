@@ -9,44 +9,43 @@ from typing import Any
 
 from hearings.courts.calendar import CourtCalendar
 from hearings.courts.models import Staff
+from hearings.courts.vocabulary import StaffRole
+from hearings.scheduling.vocabulary import Kind, ParticipantRole
 
 #: Sessions last at most a working day.
 MAX_SESSION_LENGTH = timedelta(hours=10)
 #: 民诉法 Art. 139: parties are summoned at least three days before a hearing.
 HEARING_NOTICE = timedelta(days=3)
 
-#: Participant roles held by court staff, and the staff roles that may hold them.
-STAFF_PARTICIPANT_ROLES: dict[str, frozenset[str]] = {
-    "presiding_judge": frozenset({"judge"}),
-    "judge": frozenset({"judge"}),
-    "clerk": frozenset({"clerk"}),
-    "mediator": frozenset({"mediator", "judge"}),
-    "liaison": frozenset({"liaison", "judge"}),
+R = ParticipantRole
+#: For each role only staff hold (``vocabulary.STAFF_ONLY_ROLES``), the staff roles that may.
+ELIGIBLE_STAFF: dict[str, frozenset[StaffRole]] = {
+    R.PRESIDING_JUDGE: frozenset({StaffRole.JUDGE}),
+    R.JUDGE: frozenset({StaffRole.JUDGE}),
+    R.CLERK: frozenset({StaffRole.CLERK}),
+    R.MEDIATOR: frozenset({StaffRole.MEDIATOR, StaffRole.JUDGE}),
+    R.LIAISON: frozenset({StaffRole.LIAISON, StaffRole.JUDGE}),
 }
-#: Roles an outsider (no staff account) may hold; an observer may also be staff.
-OUTSIDER_ROLES = frozenset(
-    {"party", "attorney", "witness", "interpreter", "principal", "agent", "observer"}
-)
-SIDED_ROLES = frozenset({"party", "attorney"})
+SIDED_ROLES = frozenset({R.PARTY, R.ATTORNEY})
 
 #: For each kind: (the key of what is missing, as pages name it; what is missing; the
 #: participant roles that fill it).
-REQUIRED_ROLES: dict[str, tuple[tuple[str, str, frozenset[str]], ...]] = {
-    "mediation": (("mediator", "a mediator", frozenset({"mediator"})),),
-    "hearing": (
-        ("presiding_judge", "a presiding judge", frozenset({"presiding_judge"})),
-        ("clerk", "a clerk", frozenset({"clerk"})),
+REQUIRED_ROLES: dict[str, tuple[tuple[str, str, frozenset[ParticipantRole]], ...]] = {
+    Kind.MEDIATION: (("mediator", "a mediator", frozenset({R.MEDIATOR})),),
+    Kind.HEARING: (
+        ("presiding_judge", "a presiding judge", frozenset({R.PRESIDING_JUDGE})),
+        ("clerk", "a clerk", frozenset({R.CLERK})),
     ),
-    "witness": (
+    Kind.WITNESS: (
         (
             "officer",
             "an officer (clerk or judge)",
-            frozenset({"clerk", "judge", "presiding_judge"}),
+            frozenset({R.CLERK, R.JUDGE, R.PRESIDING_JUDGE}),
         ),
-        ("principal", "a principal", frozenset({"principal"})),
-        ("agent", "an agent", frozenset({"agent"})),
+        ("principal", "a principal", frozenset({R.PRINCIPAL})),
+        ("agent", "an agent", frozenset({R.AGENT})),
     ),
-    "liaison": (("liaison", "a liaison officer or judge", frozenset({"liaison", "judge"})),),
+    Kind.LIAISON: (("liaison", "a liaison officer or judge", frozenset({R.LIAISON, R.JUDGE})),),
 }
 
 
@@ -74,7 +73,7 @@ def check_person(person: PersonDraft, index: int | None = None) -> list[dict[str
     if index is not None:
         at["participant"] = index
     found = []
-    allowed_staff = STAFF_PARTICIPANT_ROLES.get(person.role)
+    allowed_staff = ELIGIBLE_STAFF.get(person.role)
     if allowed_staff is not None:
         if person.staff is None:
             found.append(problem("staff-required", f"The {person.role} must be court staff.", **at))
@@ -90,7 +89,7 @@ def check_person(person: PersonDraft, index: int | None = None) -> list[dict[str
             )
     elif person.staff is None and not (person.name or "").strip():
         found.append(problem("name-required", f"The {person.role} needs a name.", **at))
-    elif person.staff is not None and person.role != "observer":
+    elif person.staff is not None and person.role != R.OBSERVER:
         found.append(
             problem("outsider-role", f"Staff can't take the outside role {person.role}.", **at)
         )
@@ -124,13 +123,13 @@ def check_participants(kind: str, people: Sequence[PersonDraft]) -> list[dict[st
                 name=names[staff_id],
             )
         )
-    if kind == "liaison":
+    if kind == Kind.LIAISON:
         outsiders = [p for p in people if p.staff is None]
         if outsiders:
             found.append(
                 problem("staff-only", "A liaison meeting is for court staff only.", kind=kind)
             )
-        courts = {p.staff.court_id for p in people if p.staff and p.role in {"liaison", "judge"}}
+        courts = {p.staff.court_id for p in people if p.staff and p.role in {R.LIAISON, R.JUDGE}}
         if len(courts) < 2:
             found.append(
                 problem(
@@ -166,7 +165,7 @@ def check_times(
         )
     if starts < now:
         found.append(problem("in-the-past", "The session can't start in the past."))
-    elif kind == "hearing" and starts - now < HEARING_NOTICE and not short_notice_reason:
+    elif kind == Kind.HEARING and starts - now < HEARING_NOTICE and not short_notice_reason:
         found.append(
             problem(
                 "short-notice",

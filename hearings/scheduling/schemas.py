@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    WithJsonSchema,
+from pydantic import BaseModel, Field, StringConstraints
+
+from hearings.courts.schemas import CourtId
+from hearings.inputs import (
+    CONTROLS,
+    ONE_LINE,
+    ONE_LINE_PATTERN,
+    DbId,
+    Strict,
+    Time,
+    one_of,
 )
-
-from hearings.inputs import CONTROLS, ONE_LINE, ONE_LINE_PATTERN, DbId
 from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
+from hearings.scheduling import vocabulary
 
-Kind = Literal["mediation", "hearing", "witness", "liaison"]
-Role = Literal[
-    "presiding_judge", "judge", "clerk", "mediator", "liaison", "party", "attorney",
-    "witness", "interpreter", "principal", "agent", "observer",
-]  # fmt: skip
-Side = Literal["plaintiff", "defendant", "applicant", "respondent", "third_party"]
-Status = Literal["scheduled", "open", "in_progress", "completed", "cancelled", "adjourned"]
+Kind = Annotated[vocabulary.Kind, one_of(vocabulary.Kind)]
+Role = Annotated[vocabulary.ParticipantRole, one_of(vocabulary.ParticipantRole)]
+Side = Annotated[vocabulary.Side, one_of(vocabulary.Side)]
+Status = Annotated[vocabulary.Status, one_of(vocabulary.Status)]
 
 #: What Python's ``str.strip()`` removes, and U+FEFF: a required text needs one character
 #: outside these (said as a pattern, so the document refuses a blank text as the API does).
@@ -60,48 +59,6 @@ CaseNumber = Annotated[
 ]
 RepeatRule = Annotated[str, StringConstraints(max_length=500, pattern=ONE_LINE_PATTERN), ONE_LINE]
 SearchText = Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE_PATTERN), ONE_LINE]
-#: ISO 8601: a date and a time, the offset optional (without one it is Asia/Shanghai, as the
-#: contract says); a date alone (its midnight) is still taken, as it always was.
-TIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
-)
-
-
-def _real_time(text: str) -> str:
-    """A time that fits the pattern must also exist (no 13th month, no 25th hour)."""
-    text = text[:-1] + "Z" if text.endswith("z") else text
-    datetime.fromisoformat(text)  # ValueError: pydantic reports it (422)
-    return text
-
-
-Time = Annotated[
-    str,
-    StringConstraints(max_length=40, pattern=TIME_PATTERN),
-    ONE_LINE,
-    AfterValidator(_real_time),
-    WithJsonSchema(
-        {"type": "string", "format": "date-time", "maxLength": 40, "pattern": TIME_PATTERN}
-    ),
-]
-
-
-def _real_date(text: str) -> str:
-    date.fromisoformat(text)  # ValueError (Feb 30th): pydantic reports it (422)
-    return text
-
-
-Date = Annotated[
-    str,
-    StringConstraints(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-    AfterValidator(_real_date),
-    WithJsonSchema(
-        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-    ),
-]
-#: Court ids: a short lowercase word (``luoyang``, ``luohe``).
-COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
-CourtId = Annotated[str, StringConstraints(max_length=32, pattern=COURT_ID_PATTERN), ONE_LINE]
 #: Comma-separated lists in a query (``staff_ids=3,7``; ``courts=luoyang,luohe``).
 IdList = Annotated[
     str, StringConstraints(max_length=500, pattern=r"^([1-9][0-9]{0,9}(,[1-9][0-9]{0,9})*)?$")
@@ -117,12 +74,6 @@ Id = DbId
 
 #: A booking's rooms: each once (the booking refuses a room listed twice, 422).
 RoomIds = Annotated[list[Id], Field(max_length=10, json_schema_extra={"uniqueItems": True})]
-
-
-class Strict(BaseModel):
-    """Unknown fields are an error, and types are not coerced (``"1"`` is not an id)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ParticipantIn(Strict):
@@ -142,7 +93,7 @@ class SessionIn(Strict):
     host_court: CourtId
     starts_at: Time
     ends_at: Time
-    room_ids: RoomIds = []
+    room_ids: RoomIds = []  # noqa: RUF012 (a pydantic model: each instance gets a copy)
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=50)]
     rrule: (
         Annotated[str, StringConstraints(max_length=500, pattern=ONE_LINE_PATTERN), ONE_LINE] | None
@@ -169,13 +120,6 @@ class CancelIn(Strict):
     scope: Literal["occurrence", "series"] = "occurrence"
 
 
-class TokenIn(Strict):
-    username: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=ONE_LINE_PATTERN), ONE_LINE
-    ]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
 class SessionQuery(BaseModel):
     court: CourtId | None = None
     kind: Kind | None = None
@@ -194,22 +138,6 @@ class AvailabilityQuery(BaseModel):
     from_: Time | None = Field(default=None, alias="from")
     to: Time | None = None
     limit: Annotated[int, Field(ge=1, le=200)] | None = None
-
-
-class DirectoryQuery(BaseModel):
-    court: CourtId | None = None
-    q: (
-        Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE_PATTERN), ONE_LINE] | None
-    ) = None
-    role: Literal["judge", "clerk", "mediator", "liaison", "admin"] | None = None
-
-
-class HoursQuery(BaseModel):
-    date: Date | None = None
-
-
-class RoomsQuery(BaseModel):
-    court: CourtId | None = None
 
 
 class ParticipantOut(BaseModel):
@@ -254,68 +182,3 @@ class Slot(BaseModel):
 
 class SlotList(BaseModel):
     items: list[Slot]
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: Literal["Bearer"]
-    expires_in: int
-
-
-class CourtOut(BaseModel):
-    id: str
-    name_zh: str
-    name_en: str
-    case_prefix: str
-    phone: str | None
-    address: str | None
-
-
-class CourtList(BaseModel):
-    items: list[CourtOut]
-
-
-class Period(BaseModel):
-    opens: str
-    closes: str
-
-
-class HoursOut(BaseModel):
-    """A court's day: its hours, whether it is open now, and its next opening."""
-
-    model_config = ConfigDict(extra="allow")
-    court: str
-    date: str
-    working_day: bool
-    closed_reason: str | None
-    holiday: str | None
-    adjusted_working_day: bool
-    season: str | None
-    periods: list[Period]
-    open_now: bool
-    next_opening: str | None
-
-
-class StaffEntry(BaseModel):
-    id: int
-    name: str
-    role: str
-    court: str
-    department: str | None
-    phone: str | None
-    email: str | None
-
-
-class StaffDirectory(BaseModel):
-    items: list[StaffEntry]
-
-
-class RoomOut(BaseModel):
-    id: int
-    court: str
-    name: str
-    kind: str
-
-
-class RoomList(BaseModel):
-    items: list[RoomOut]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -18,22 +20,78 @@ from hearings.scheduling.conflicts import (
     staff_resource,
 )
 from hearings.scheduling.models import Participant, Reservation, Session
-from hearings.scheduling.planning import OPEN_STATUSES, Plan
+from hearings.scheduling.planning import OPEN_STATUSES, PersonRequest, Plan
 from hearings.scheduling.recurrence import expand
-from hearings.scheduling.schemas import ParticipantIn, SessionIn, SessionPatch
-from hearings.timekeeping import isoformat, local, parse_api_time, utcnow
+from hearings.scheduling.vocabulary import Kind, Status
+from hearings.timekeeping import isoformat, local, utcnow
 
 
-def book_session(actor: Staff, request: SessionIn) -> Session:
+class BookingRequest(Protocol):
+    """What a booking asks for (the API's ``SessionIn`` is one); times are aware datetimes."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def case_number(self) -> str | None: ...
+    @property
+    def host_court(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def room_ids(self) -> Sequence[int]: ...
+    @property
+    def participants(self) -> Sequence[PersonRequest]: ...
+    @property
+    def rrule(self) -> str | None: ...
+    @property
+    def outside_hours_reason(self) -> str | None: ...
+    @property
+    def short_notice_reason(self) -> str | None: ...
+
+
+class _Keep:
+    """The value of a field an edit leaves as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+@dataclass(frozen=True)
+class SessionEdit:
+    """An edit of a session: a field left as ``KEEP`` stays; so does a title, time or room
+    set given as None, while None clears a case number or a reason."""
+
+    title: str | _Keep | None = KEEP
+    case_number: str | _Keep | None = KEEP
+    starts_at: datetime | _Keep | None = KEEP
+    ends_at: datetime | _Keep | None = KEEP
+    room_ids: Sequence[int] | _Keep | None = KEEP
+    outside_hours_reason: str | _Keep | None = KEEP
+    short_notice_reason: str | _Keep | None = KEEP
+
+    def given(self) -> dict[str, Any]:
+        """The fields the edit names (None included), by name."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not KEEP
+        }
+
+
+def book_session(actor: Staff, request: BookingRequest) -> Session:
     """Book a session (or a recurring series); refuse rule breaks (422) and overlaps (409)."""
     court_id = planning.require_court(request.host_court)
     require_court_access(actor, court_id, "book sessions")
-    starts = parse_api_time(request.starts_at, "starts_at")
-    ends = parse_api_time(request.ends_at, "ends_at")
+    starts, ends = request.starts_at, request.ends_at
     people = planning.resolve_people(request.participants)
     rooms = planning.load_rooms(request.room_ids)
     found = rules.check_participants(request.kind, people)
-    if request.rrule and request.kind != "liaison":
+    if request.rrule and request.kind != Kind.LIAISON:
         found.append(rules.problem("no-recurrence", "Only liaison meetings may recur."))
     if found:
         planning.raise_for(found, [])
@@ -92,7 +150,7 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
                 "host_court_id": court_id,
                 "starts_at": plan.starts,
                 "ends_at": plan.ends,
-                "status": "scheduled",
+                "status": Status.SCHEDULED,
                 "rrule": request.rrule,
                 "series_id": sessions[0].id if sessions else None,
                 "outside_hours_reason": request.outside_hours_reason,
@@ -123,21 +181,21 @@ def book_session(actor: Staff, request: SessionIn) -> Session:
     return sessions[0]
 
 
-def update_session(actor: Staff, session: Session, patch: SessionPatch) -> Session:
+def update_session(actor: Staff, session: Session, edit: SessionEdit) -> Session:
     """Edit or reschedule; a new time or room set obeys the same rules as a booking."""
     require_session_access(actor, session, "change")
     planning.require_open(session)
-    given = patch.model_dump(exclude_unset=True)
+    given = edit.given()
     if given.get("title", "") is None:
         del given["title"]  # null leaves the title as it is, as it does the times and rooms
     changes: dict[str, Any] = {}
     plan_changes: dict[str, Any] = {}
-    if "starts_at" in given and patch.starts_at is not None:
-        plan_changes["starts"] = parse_api_time(patch.starts_at, "starts_at")
-    if "ends_at" in given and patch.ends_at is not None:
-        plan_changes["ends"] = parse_api_time(patch.ends_at, "ends_at")
-    if "room_ids" in given and patch.room_ids is not None:
-        plan_changes["rooms"] = planning.load_rooms(patch.room_ids)
+    if isinstance(edit.starts_at, datetime):
+        plan_changes["starts"] = edit.starts_at
+    if isinstance(edit.ends_at, datetime):
+        plan_changes["ends"] = edit.ends_at
+    if edit.room_ids is not None and not isinstance(edit.room_ids, _Keep):
+        plan_changes["rooms"] = planning.load_rooms(edit.room_ids)
     for reason in ("outside_hours_reason", "short_notice_reason"):
         if reason in given:
             plan_changes[reason] = given[reason]
@@ -197,7 +255,7 @@ def cancel_session(actor: Staff, session: Session, reason: str, scope: str) -> l
         )
     now = utcnow()
     for target in targets:
-        target.status = "cancelled"
+        target.status = Status.CANCELLED
         target.cancel_reason = reason
         target.sequence += 1
         target.updated_at = now
@@ -209,7 +267,7 @@ def cancel_session(actor: Staff, session: Session, reason: str, scope: str) -> l
     return targets
 
 
-def add_participant(actor: Staff, session: Session, person: ParticipantIn) -> Participant:
+def add_participant(actor: Staff, session: Session, person: PersonRequest) -> Participant:
     """Add someone; staff must be free then and their court open (unless a reason stands)."""
     require_session_access(actor, session, "change")
     planning.require_open(session)
@@ -298,7 +356,12 @@ def ensure_staff_may_see(actor: Staff, session: Session) -> None:
 
 
 #: How a session moves as its room is used (the room drives it; cancel and adjourn don't).
-PROGRESS = {"scheduled": 0, "open": 1, "in_progress": 2, "completed": 3}
+PROGRESS: dict[str, int] = {
+    status: n
+    for n, status in enumerate(
+        (Status.SCHEDULED, Status.OPEN, Status.IN_PROGRESS, Status.COMPLETED)
+    )
+}
 
 
 def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
@@ -310,7 +373,7 @@ def advance_status(session: Session, status: str, actor: Staff | None) -> bool:
     session.status = status
     session.updated_at = now
     detail: dict[str, Any] = {"before": before, "after": status}
-    if status == "completed" and now < session.ends_at:
+    if status == Status.COMPLETED and now < session.ends_at:
         release_unused_time(session, now)
         detail["released_from"] = isoformat(max(now, session.starts_at))
     audit.record("session.status", actor, session, **detail)

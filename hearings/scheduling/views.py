@@ -32,7 +32,7 @@ from hearings.scheduling.schemas import (
     SessionQuery,
     SlotList,
 )
-from hearings.timekeeping import isoformat, parse_api_time, utcnow
+from hearings.timekeeping import isoformat, utcnow
 
 api = Blueprint("scheduling_api", __name__)
 
@@ -111,9 +111,9 @@ def list_sessions(query: SessionQuery):
             )
         )
     if query.from_:
-        stmt = stmt.where(Session.ends_at > parse_api_time(query.from_, "from"))
+        stmt = stmt.where(Session.ends_at > query.from_)
     if query.to:
-        stmt = stmt.where(Session.starts_at < parse_api_time(query.to, "to"))
+        stmt = stmt.where(Session.starts_at < query.to)
     sessions = db.session.scalars(stmt.order_by(Session.starts_at, Session.id).limit(1000))
     return {"items": [dump_session(s) for s in sessions]}
 
@@ -136,7 +136,8 @@ def read(session_id: int):
 )
 def update(session_id: int, json: SessionPatch):
     """Reschedule or edit a session."""
-    session = services.update_session(g.staff, load_session(session_id), json)
+    edit = services.SessionEdit(**json.model_dump(exclude_unset=True))
+    session = services.update_session(g.staff, load_session(session_id), edit)
     db.session.commit()
     return dump_session(session)
 
@@ -211,8 +212,8 @@ def availability(query: AvailabilityQuery):
     if missing:
         raise RuleViolation("courts-without-hours", missing=missing)
     now = utcnow()
-    start = max(parse_api_time(query.from_, "from"), now) if query.from_ else now
-    end = parse_api_time(query.to, "to") if query.to else start + timedelta(days=30)
+    start = max(query.from_, now) if query.from_ else now
+    end = query.to or start + timedelta(days=30)
     if end <= start:
         raise RuleViolation("search-window-order")
     if end - start > timedelta(days=config["AVAILABILITY_MAX_DAYS"]):

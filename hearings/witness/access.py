@@ -10,10 +10,11 @@ from hearings.extensions import db
 from hearings.rooms.tokens import RECORDING_ROLES
 from hearings.scheduling.audit import record_refusal
 from hearings.scheduling.models import Participant, Session
+from hearings.scheduling.vocabulary import ParticipantRole
 from hearings.witness import custody
 from hearings.witness.models import Recording
 
-JUDGE_ROLES = frozenset({"presiding_judge", "judge"})
+JUDGE_ROLES = frozenset({ParticipantRole.PRESIDING_JUDGE, ParticipantRole.JUDGE})
 
 
 def is_officer(staff: Staff, session: Session) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hearings.scheduling.vocabulary import ParticipantRole
+
 #: 民诉法 Art. 62: a general agency, or special authorities named one by one.
 GENERAL = "general"
 SPECIAL_POWERS = {
@@ -23,11 +25,11 @@ SPECIAL_POWERS = {
 }
 POWER_LABELS = {GENERAL: "一般授权 general agency", **SPECIAL_POWERS}
 #: How the record names each role of a witnessing.
-ROLE_LABELS = {
-    "principal": "委托人 principal",
-    "agent": "受托人 agent",
-    "clerk": "见证人员（书记员） officer (clerk)",
-    "judge": "见证人员（法官） officer (judge)",
+ROLE_LABELS: dict[str, str] = {
+    ParticipantRole.PRINCIPAL: "委托人 principal",
+    ParticipantRole.AGENT: "受托人 agent",
+    ParticipantRole.CLERK: "见证人员（书记员） officer (clerk)",
+    ParticipantRole.JUDGE: "见证人员（法官） officer (judge)",
 }
 #: The steps marked in the recording, in order (``power`` once per power).
 STEPS = ("undertaking", "power", "agent_accepts", "attestation")

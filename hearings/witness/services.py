@@ -16,6 +16,7 @@ from hearings.rooms import admitted_participants
 from hearings.rooms.bus import BusUnavailable
 from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
 from hearings.scheduling.models import Participant, Session
+from hearings.scheduling.vocabulary import ParticipantRole
 from hearings.timekeeping import utcnow
 from hearings.witness import custody, leases, script
 from hearings.witness.access import require_officer
@@ -120,7 +121,7 @@ def principal_check(session: Session) -> IdentityCheck | None:
 
 #: Who must be in the room, let in, while the witnessing is recorded: the person who gives
 #: the power and the one who takes it on.
-WITNESSED_ROLES = frozenset({"principal", "agent"})
+WITNESSED_ROLES = frozenset({ParticipantRole.PRINCIPAL, ParticipantRole.AGENT})
 
 
 def require_present(session: Session, doing: str, roles: Any = WITNESSED_ROLES) -> list[int]:

@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from hearings.errors import Words
+from hearings.scheduling.vocabulary import ParticipantRole
 from hearings.scheduling.words import role_name
 
 #: The people a witnessing sees and hears, as the refusals name them.
-WITNESSED = {"principal": ("委托人", "principal"), "agent": ("受托人", "agent")}
+WITNESSED = {
+    ParticipantRole.PRINCIPAL: ("委托人", "principal"),
+    ParticipantRole.AGENT: ("受托人", "agent"),
+}
 #: What they must be in the room for (``not-in-room``'s ``doing``).
 DOING = {
     "check-identity": ("核验其身份", "have their identity checked"),
