@@ -11,8 +11,9 @@ from hearings.scheduling import signals
 
 def init_app(app: Flask) -> None:
     """Create this process's hub (Redis bus when configured) and follow session changes."""
-    from hearings.rooms.bus import LocalBus, RedisBus
+    from hearings.rooms.bus import LocalBus
     from hearings.rooms.hub import Hub
+    from hearings.rooms.redis_bus import RedisBus
     from hearings.rooms.services import record_attendance
 
     url = app.config["REDIS_URL"]
