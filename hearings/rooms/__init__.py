@@ -51,7 +51,7 @@ def _no_compression() -> None:
 def admitted_participants(session_id: int) -> set[int]:
     """The participants in the session's room now, let in (on any process); raises
     ``BusUnavailable`` if the room bus can't be asked."""
-    peers = current_app.extensions["hearings.hub"].bus.peers(session_id)
+    peers = current_app.extensions["hearings.hub"].room(session_id).roster()
     return {p.participant_id for p in peers if p.state == "admitted" and p.participant_id}
 
 
