@@ -9,9 +9,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Give the app its recorders (an asyncio loop thread, started on first recording), and
     the room page its witnessing controls and recording indicator."""
+    from hearings.recording.supervisor import Recorders
     from hearings.rooms.panels import register_room_panel, register_room_state
-    from hearings.witness.recorders import Recorders
-    from hearings.witness.room import officer_panel, recording_indicator, room
+    from hearings.witness.room_controls import officer_panel, recording_indicator, room
     from hearings.witness.services import RecorderReports
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
