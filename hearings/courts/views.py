@@ -1,19 +1,15 @@
-"""Courts, hours, directory and rooms (API), the token endpoint, and the login page."""
+"""Courts, hours, directory and rooms (API), and the token endpoint."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask import Blueprint, request
 
 from hearings.courts import services
 from hearings.courts.auth import issue_api_token, staff_required
-from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Court, Room, Staff
-from hearings.errors import HearingsError
 from hearings.extensions import spec
-from hearings.messages import error_refusal
 from hearings.openapi import Responses
 from hearings.scheduling.schemas import (
     CourtList,
@@ -30,7 +26,6 @@ from hearings.scheduling.schemas import (
 from hearings.timekeeping import utcnow
 
 api = Blueprint("courts_api", __name__)
-pages = Blueprint("courts", __name__)
 
 
 def dump_court(court: Court) -> dict:
@@ -109,62 +104,3 @@ def directory(query: DirectoryQuery):
 def rooms(query: RoomsQuery):
     """Bookable rooms of one court or both."""
     return {"items": [dump_room(r) for r in services.list_rooms(query.court)]}
-
-
-@pages.route("/login", methods=["GET", "POST"])
-def login():
-    """The staff sign-in page."""
-    if request.method == "POST":
-        try:
-            staff = services.authenticate(
-                request.form.get("username", "")[:64],
-                request.form.get("password", "")[:200],
-                request.remote_addr or "",
-            )
-        except HearingsError as error:
-            for sentence in error_refusal(error):
-                flash(sentence, "error")
-            # The form comes back empty: the page never echoes what was typed.
-            wait = error.to_problem().get("retry_after")
-            headers = {"Retry-After": str(wait)} if wait is not None else {}
-            return render_template("login.html"), error.status, headers
-        login_user(staff)
-        target = request.args.get("next", "")
-        # Only local paths: never an open redirect to another site.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("scheduling.desk")
-        return redirect(target)
-    return render_template("login.html")
-
-
-@pages.get("/directory")
-def directory_page():
-    """The judges' contact directory and both courts' working hours (法院工作时间提示)."""
-    q = request.args.get("q", "")[:100].strip() or None
-    court = request.args.get("court") or None
-    role = request.args.get("role") or None
-    if role not in (None, "judge", "clerk", "mediator", "liaison", "admin"):
-        role = None
-    now = utcnow()
-    today = services.local_today(now)
-    courts = services.list_courts()
-    week = services.week_of(today)
-    calendars = load_calendars([c.id for c in courts])
-    hours = {
-        c.id: [services.hours_notice(c, day, now, calendars[c.id]) for day in week] for c in courts
-    }
-    return render_template(
-        "directory.html",
-        people=services.search_directory(court, q, role),
-        courts=courts,
-        hours=hours,
-        today=today.isoformat(),
-        query={"q": q or "", "court": court or "", "role": role or ""},
-    )
-
-
-@pages.post("/logout")
-def logout():
-    """Sign out."""
-    logout_user()
-    return redirect(url_for("courts.login"))

@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     subscribe to the scheduling signals."""
     from hearings.notify import subscribers
     from hearings.notify.invites import set_join_link_provider
-    from hearings.notify.views import pages, session_panel
+    from hearings.notify.pages import pages, session_panel
     from hearings.scheduling.panels import register_panel
 
     app.register_blueprint(pages)

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         {"max_message_size": 1 << 20},
     )
     app.before_request(_no_compression)
+    from hearings.rooms import signaling  # noqa: F401 (its socket joins the "rooms" pages)
     from hearings.rooms.pages import session_panel, staff_pages
     from hearings.scheduling.panels import register_panel
 
