@@ -22,7 +22,7 @@ import av
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-from hearings.witness.segment_file import CONTAINER, Input, SegmentFile
+from hearings.recording.segments import CONTAINER, Input, SegmentFile
 
 WIDTH, HEIGHT = 640, 480
 

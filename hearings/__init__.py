@@ -118,15 +118,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     from hearings.api import register_api
     from hearings.browser import init_app as init_browser
     from hearings.courts import init_app as init_courts
+    from hearings.courts.pages import pages as courts_pages
     from hearings.courts.services import dummy_password_hash
     from hearings.courts.throttle import init_app as init_throttle
-    from hearings.courts.views import pages as courts_pages
     from hearings.csrf import init_app as init_csrf
     from hearings.health import bp as health
     from hearings.i18n import init_app as init_i18n
     from hearings.logs import init_app as init_logs
     from hearings.rooms import init_app as init_rooms
-    from hearings.rooms.views import pages as rooms_pages
+    from hearings.rooms.pages import pages as rooms_pages
     from hearings.scheduling import init_app as init_scheduling
     from hearings.scheduling.audit import subscribe as subscribe_audit
     from hearings.scheduling.pages import pages as scheduling_pages
@@ -149,7 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
     app.register_blueprint(scheduling_pages)
     app.register_blueprint(rooms_pages)
     from hearings.witness import init_app as init_witness
-    from hearings.witness.views import pages as witness_pages
+    from hearings.witness.pages import pages as witness_pages
 
     init_witness(app)
     app.register_blueprint(witness_pages)

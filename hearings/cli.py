@@ -104,7 +104,7 @@ def serve(demo: bool, host: str, port: int, no_scheduler: bool) -> None:
     if not no_scheduler:
         start_scheduler(app)
     if app.config["RECORDER_MODE"] == "embedded" and app.config["RECORDER_ENABLED"]:
-        from hearings.witness.process import sweep_when_serving
+        from hearings.witness.worker import sweep_when_serving
 
         sweep_when_serving(app, host, port)  # resume recordings a dead process left
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -157,8 +157,8 @@ def recorder() -> None:
     import logging
     import threading
 
-    from hearings.witness.process import RecorderService
     from hearings.witness.services import recorder_mode
+    from hearings.witness.worker import RecorderService
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
 
     register_words(WORDS)
     from hearings.notify import subscribers
-    from hearings.notify.views import pages
+    from hearings.notify.pages import pages
     from hearings.scheduling.signals import session_page_drawn
 
     app.register_blueprint(pages)
@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
 
 def _deliveries_panel(session: Any, staff: Any, **_: Any) -> Any:
     """The session page's panel of invite deliveries (after the room's)."""
-    from hearings.notify.views import session_panel
+    from hearings.notify.pages import session_panel
     from hearings.scheduling.panels import Panel
 
     return Panel(20, session_panel(session, staff))

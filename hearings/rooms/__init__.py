@@ -16,8 +16,9 @@ def init_app(app: Flask) -> None:
     from hearings.rooms.words import WORDS
 
     register_words(WORDS)
-    from hearings.rooms.bus import LocalBus, RedisBus
+    from hearings.rooms.bus import LocalBus
     from hearings.rooms.hub import Hub
+    from hearings.rooms.redis_bus import RedisBus
     from hearings.rooms.services import record_attendance
 
     url = app.config["REDIS_URL"]
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
         {"max_message_size": 1 << 20},
     )
     app.before_request(_no_compression)
+    from hearings.rooms import signaling  # noqa: F401 (its socket joins the "rooms" pages)
     from hearings.rooms.pages import staff_pages
 
     app.register_blueprint(staff_pages)
@@ -62,7 +64,7 @@ def _no_compression() -> None:
 def admitted_participants(session_id: int) -> set[int]:
     """The participants in the session's room now, let in (on any process); raises
     ``BusUnavailable`` if the room bus can't be asked."""
-    peers = current_app.extensions["hearings.hub"].bus.peers(session_id)
+    peers = current_app.extensions["hearings.hub"].room(session_id).roster()
     return {p.participant_id for p in peers if p.state == "admitted" and p.participant_id}
 
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from hearings.logs import event
@@ -15,6 +14,7 @@ from hearings.rooms import moderation
 from hearings.rooms.bus import Bus, BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection
 from hearings.rooms.moderation import ProtocolError
+from hearings.rooms.room import EventSink, Room, waiting_frame
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,10 @@ SERVICE_RESTART = 1012
 
 RELAYED = ("offer", "answer", "candidate")
 
-#: Called as ``on_event(info, event, detail)`` for attendance and session progress.
-EventSink = Callable[[PeerInfo, str, dict[str, Any]], None]
-
 
 class Hub:
-    """Rooms of this process's connections, coordinated through the bus (the moderator's
+    """This process's rooms (one ``Room`` per session with connections here), coordinated
+    through the bus; the join handshake, relay and the frames' dispatch (the moderator's
     controls are in ``moderation``)."""
 
     def __init__(
@@ -47,8 +45,8 @@ class Hub:
         self.on_event = on_event
         #: Entered around work the bus's own threads start (the app context, for records).
         self._context = context
-        #: This process's connections, by room and peer id.
-        self._local: dict[int, dict[str, Connection]] = {}
+        #: The rooms holding this process's connections, by session id.
+        self._rooms: dict[int, Room] = {}
         self._lock = threading.Lock()
         self._started = False
         #: Set once the process stops: whoever still reaches it is sent on (1012).
@@ -110,31 +108,19 @@ class Hub:
         self._empty.wait(wait)
         return len(connections)
 
+    def room(self, session_id: int) -> Room:
+        """The session's room: the one holding this process's connections, or a fresh one
+        (a room with none here is still on the bus: its roster and delivery are there)."""
+        with self._lock:
+            room = self._rooms.get(session_id)
+        return room if room is not None else Room(self.bus, session_id, self.on_event)
+
     def deliver(self, session_id: int, envelope: dict[str, Any]) -> None:
         """Hand an envelope from the bus to the matching local connections."""
         with self._lock:
-            here = list(self._local.get(session_id, {}).values())
-        if envelope["kind"] == "frame":
-            to = envelope.get("to")
-            for conn in here:
-                if to is None or conn.info.peer_id in to:
-                    conn.send(envelope["frame"])
-        elif envelope["kind"] == "update":
-            changed = PeerInfo(**envelope["peer"])
-            for conn in here:
-                if conn.info.peer_id == changed.peer_id:
-                    conn.info = changed
-        elif envelope["kind"] == "close":
-            for conn in here:
-                if (
-                    envelope.get("all")
-                    or conn.info.peer_id in envelope.get("peer_ids", ())
-                    or (
-                        envelope.get("participant_id") is not None
-                        and conn.info.participant_id == envelope["participant_id"]
-                    )
-                ):
-                    conn.close(envelope["code"], envelope["reason"], envelope.get("departure"))
+            room = self._rooms.get(session_id)
+        if room is not None:
+            room.deliver(envelope)
 
     def local_peers(self) -> list[PeerInfo]:
         """The peers connected to this process (the bus restores them after an outage)."""
@@ -146,39 +132,30 @@ class Hub:
         with self._context():
             for info in peers:
                 try:
-                    self._tell_gone(info)
+                    room = self.room(info.session_id)
+                    room.tell_gone(info)
                     if record:
-                        self._record(info, "dropped", {"by": "process gone"})
+                        room.record(info, "dropped", {"by": "process gone"})
                 except Exception:  # one room's trouble must not keep the others uninformed
                     log.exception("room: could not announce a gone peer")
-
-    def _tell_gone(self, info: PeerInfo) -> None:
-        roster = self.bus.peers(info.session_id)
-        if info.state == "admitted":
-            audience = self._admitted(info, roster=roster)
-        else:
-            audience = self._moderators(info.session_id, roster)
-        self.send_to(info.session_id, [p.peer_id for p in audience],
-                     {"type": "peer-left", "peer_id": info.peer_id})  # fmt: skip
-        if info.state == "admitted":
-            self._tell_subrooms(info.session_id, roster, changed=info.subroom != "main")
 
     def local_connections(self, session_id: int | None = None) -> list[Connection]:
         """This process's open connections (of one room, or all)."""
         with self._lock:
             rooms = (
-                self._local.values() if session_id is None else [self._local.get(session_id, {})]
+                list(self._rooms.values())
+                if session_id is None
+                else [r for r in [self._rooms.get(session_id)] if r is not None]
             )
-            return [c for room in rooms for c in room.values()]
+        return [c for room in rooms for c in room.connections()]
 
     def send_to(self, session_id: int, peer_ids: list[str], frame: dict[str, Any]) -> None:
         """Send a frame to some peers of a room, wherever they are connected."""
-        if peer_ids:
-            self.bus.publish(session_id, {"kind": "frame", "to": peer_ids, "frame": frame})
+        self.room(session_id).send_to(peer_ids, frame)
 
     def broadcast(self, session_id: int, frame: dict[str, Any]) -> None:
         """Send a frame to everyone in the room."""
-        self.bus.publish(session_id, {"kind": "frame", "to": None, "frame": frame})
+        self.room(session_id).broadcast(frame)
 
     def announce_recording(self, session_id: int, state: str, **detail: Any) -> None:
         """Tell everyone in the room that recording started or stopped (contract)."""
@@ -186,65 +163,11 @@ class Hub:
 
     def close_participant(self, session_id: int, participant_id: int, reason: str) -> None:
         """Close every connection of a participant (removed, or link revoked): 4403."""
-        self.bus.publish(
-            session_id,
-            {"kind": "close", "participant_id": participant_id, "code": 4403,
-             "reason": reason, "departure": "removed"},
-        )  # fmt: skip
+        self.room(session_id).close_participant(participant_id, reason)
 
     def close_room(self, session_id: int, code: int, reason: str, departure: str) -> None:
         """Close every connection of a room."""
-        self.bus.publish(
-            session_id,
-            {"kind": "close", "all": True, "code": code, "reason": reason, "departure": departure},
-        )
-
-    # --- roster helpers ---------------------------------------------------------------
-    def _record(self, info: PeerInfo, name: str, detail: dict[str, Any]) -> None:
-        """Log a room event (one structured line) and keep it as attendance."""
-        event(log, f"room.{name}", session=info.session_id, peer=info.peer_id,
-              participant=info.participant_id, role=info.role, state=info.state,
-              subroom=info.subroom, node=self.bus.node, **detail)  # fmt: skip
-        self.on_event(info, name, detail)
-
-    # ``roster``: the room's peers as just read from the bus (one read serves several uses).
-    def _admitted(
-        self, info: PeerInfo, subroom: str | None = None, roster: list[PeerInfo] | None = None
-    ) -> list[PeerInfo]:
-        room = subroom or info.subroom
-        return [
-            p
-            for p in (self.bus.peers(info.session_id) if roster is None else roster)
-            if p.state == "admitted" and p.subroom == room and p.peer_id != info.peer_id
-        ]
-
-    def _moderators(self, session_id: int, roster: list[PeerInfo] | None = None) -> list[PeerInfo]:
-        peers = self.bus.peers(session_id) if roster is None else roster
-        return [p for p in peers if p.moderates and p.state == "admitted"]
-
-    def _tell_subrooms(
-        self, session_id: int, roster: list[PeerInfo], changed: bool = False
-    ) -> None:
-        """Tell the moderators who is in which sub-room, while any caucus is in use.
-
-        ``peer-joined``/``peer-left`` (and ``welcome``/``admitted`` lists) mean "in your
-        sub-room: expect or send an offer", so a peer elsewhere can't be announced with them;
-        this frame of its own, sent to moderators only, carries no one's media or signaling.
-        ``changed``: a caucus just emptied, so send even when everyone is back in ``main``.
-        """
-        admitted = [p for p in roster if p.state == "admitted"]
-        if not changed and all(p.subroom == "main" for p in admitted):
-            return
-        frame = {
-            "type": "subrooms",
-            "peers": [{**p.public(), "subroom": p.subroom} for p in admitted],
-        }
-        self.send_to(session_id, [p.peer_id for p in admitted if p.moderates], frame)
-
-    def _waiting_frame(self, info: PeerInfo, kind: str) -> dict[str, Any]:
-        # In a hearing a witness waits apart, called in only when the judge wants them.
-        apart = kind == "hearing" and info.role == "witness"
-        return {"type": "waiting", "peer": {**info.public(), "apart": apart}}
+        self.room(session_id).close(code, reason, departure)
 
     # --- the protocol -----------------------------------------------------------------
     def join(self, conn: Connection, kind: str, ice_servers: list[dict[str, Any]]) -> None:
@@ -264,13 +187,16 @@ class Hub:
         at_once = info.moderates or "record" in info.can or back
         info.state = "admitted" if at_once else "waiting"
         with self._lock:
-            self._local.setdefault(info.session_id, {})[info.peer_id] = conn
+            room = self._rooms.get(info.session_id)
+            if room is None:
+                room = self._rooms[info.session_id] = Room(self.bus, info.session_id, self.on_event)
+            room.attach(conn)
             self._open += 1
             self._empty.clear()
         # One entry at a time per room: of two peers arriving together, one offers.
-        with self.bus.room_lock(info.session_id):
-            self.bus.add(info)
-            self._record(info, "joined", {})
+        with room.entry():
+            room.add(info)
+            room.record(info, "joined", {})
             welcome: dict[str, Any] = {
                 "type": "welcome",
                 "peer_id": info.peer_id,
@@ -284,44 +210,43 @@ class Hub:
             }
             if info.state == "admitted":
                 # Recorded before anyone hears of it: what peers are told is already on file.
-                self._record(info, "admitted", {"by": "reconnect" if back else "role"})
-                roster = self.bus.peers(info.session_id)
-                others = self._admitted(info, roster=roster)
+                room.record(info, "admitted", {"by": "reconnect" if back else "role"})
+                roster = room.roster()
+                others = room.admitted_beside(info, roster=roster)
                 welcome["peers"] = [p.public() for p in others]
                 # The others hear of the arrival before it can offer them anything: its
                 # offer never overtakes the name and role it comes from.
-                self.send_to(info.session_id, [p.peer_id for p in others],
+                room.send_to([p.peer_id for p in others],
                              {"type": "peer-joined", "peer": info.public()})  # fmt: skip
                 conn.send(welcome)
                 for waiting in roster:
                     if waiting.state == "waiting":
-                        conn.send(self._waiting_frame(waiting, kind))
+                        conn.send(waiting_frame(waiting, kind))
                 if kind == "mediation":
-                    self._tell_subrooms(info.session_id, roster)
+                    room.tell_subrooms(roster)
             else:
                 conn.send(welcome)
-                moderators = [m.peer_id for m in self._moderators(info.session_id)]
-                self.send_to(info.session_id, moderators, self._waiting_frame(info, kind))
+                moderators = [m.peer_id for m in room.moderators()]
+                room.send_to(moderators, waiting_frame(info, kind))
 
     def depart(self, conn: Connection) -> None:
         """The connection is gone: tell the room, keep the attendance record."""
         info = conn.info
         with self._lock:
-            room = self._local.get(info.session_id, {})
-            if room.get(info.peer_id) is not conn:
+            room = self._rooms.get(info.session_id)
+            if room is None or not room.detach(conn):
                 return
-            del room[info.peer_id]
-            if not room:
-                del self._local[info.session_id]
+            if room.empty:
+                del self._rooms[info.session_id]
         try:
             try:
-                current = self.bus.peer(info.session_id, info.peer_id) or info
-                self.bus.remove(info.session_id, info.peer_id)
-                self._tell_gone(current)
+                current = room.peer(info.peer_id) or info
+                room.remove(info.peer_id)
+                room.tell_gone(current)
             except BusUnavailable:
                 # The roster is put right (and the room told) when Redis is back.
                 current = info
-            self._record(current, conn.departure, {})
+            room.record(current, conn.departure, {})
         finally:
             with self._lock:
                 self._open -= 1
@@ -332,16 +257,15 @@ class Hub:
         """Act on one frame from a peer."""
         kind_of = message.get("type")
         to = message.get("to") if kind_of in RELAYED else None
+        room = self.room(conn.info.session_id)
         # The sender as the roster has it now (and a relay's addressee, in the same read).
-        me, target = self.bus.peers_by_id(
-            conn.info.session_id, [conn.info.peer_id, to if isinstance(to, str) else ""]
-        )
+        me, target = room.peers_by_id([conn.info.peer_id, to if isinstance(to, str) else ""])
         if me is None:
             raise ProtocolError("not in the room")
         if kind_of in RELAYED:
-            self._relay(me, target, message)
+            self._relay(room, me, target, message)
         elif kind_of == "leave":
-            self._remember(me, False)  # leaving on purpose: coming back means asking again
+            room.remember(me, False)  # leaving on purpose: coming back means asking again
             conn.departure = "left"
             conn.close(1000, "left")
         elif kind_of == "ping":
@@ -349,28 +273,14 @@ class Hub:
         elif isinstance(kind_of, str) and kind_of in moderation.ACTIONS:
             if not me.moderates or me.state != "admitted":
                 raise ProtocolError(f"only the judge or mediator may {kind_of}")
-            with self.bus.room_lock(me.session_id):
-                moderation.ACTIONS[kind_of](self, me, message, kind)
+            with room.entry():
+                moderation.ACTIONS[kind_of](room, me, message, kind)
         else:
             raise ProtocolError(f"unknown frame type {kind_of!r}")
 
-    def _store(self, info: PeerInfo) -> None:
-        """Keep a peer's new state: on the roster, and on its connection wherever it is."""
-        self.bus.update(info)
-        self.bus.publish(info.session_id, {"kind": "update", "peer": asdict(info)})
-
-    def _remember(self, info: PeerInfo, admitted: bool) -> None:
-        if info.participant_id is not None:
-            self.bus.remember_admitted(info.session_id, info.participant_id, admitted)
-
-    def _target(self, me: PeerInfo, message: dict[str, Any]) -> PeerInfo:
-        peer_id = message.get("peer_id")
-        target = self.bus.peer(me.session_id, peer_id) if isinstance(peer_id, str) else None
-        if target is None:
-            raise ProtocolError("no such peer in this room")
-        return target
-
-    def _relay(self, me: PeerInfo, target: PeerInfo | None, message: dict[str, Any]) -> None:
+    def _relay(
+        self, room: Room, me: PeerInfo, target: PeerInfo | None, message: dict[str, Any]
+    ) -> None:
         if me.state != "admitted":
             raise ProtocolError("wait until you are admitted")
         if target is None or target.state != "admitted" or target.subroom != me.subroom:
@@ -391,6 +301,6 @@ class Hub:
                 raise ProtocolError("candidate must be an object")
             payload = {"candidate": candidate}
         frame = {"type": message["type"], "to": target.peer_id, "from": me.peer_id, **payload}
-        self.send_to(me.session_id, [target.peer_id], frame)
+        room.send_to([target.peer_id], frame)
         event(log, "room.relay", logging.DEBUG, session=me.session_id, peer=me.peer_id,
               to=target.peer_id, frame=message["type"])  # fmt: skip

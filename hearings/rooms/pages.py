@@ -1,4 +1,5 @@
-"""The rooms' part of the staff's session page: join links with QR codes, attendance."""
+"""The rooms' pages: a participant's join page, and the rooms' part of the staff's session
+page (join links with QR codes, attendance)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from hearings.courts.models import Staff
-from hearings.errors import flashed_back_to, shown_by
+from hearings.courts.services import list_courts
+from hearings.errors import flashed_back_to, say, shown_by
 from hearings.extensions import db
 from hearings.i18n import gettext as _
 from hearings.rooms import services
+from hearings.rooms.ice import ice_servers
+from hearings.rooms.panels import render_room_panels, room_state
+from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
+from hearings.scheduling.labels import ROLES
 from hearings.scheduling.models import Session
+from hearings.timekeeping import isoformat, utcnow
 
+#: The join page (and the signaling socket, ``rooms.signaling``), under the name "rooms".
+pages = Blueprint("rooms", __name__)
 staff_pages = Blueprint("room_pages", __name__)
 
 
@@ -124,3 +133,36 @@ def enter(session_id: int) -> Response:
     db.session.commit()
     # A path on this site, whichever address the staff member reached it by.
     return redirect(url_for("rooms.join", token=token))
+
+
+@pages.get("/join/<token>")
+def join(token: str):
+    """The join page of one participant (the token is theirs alone)."""
+    try:
+        admission = verify_room_token(token, enforce_window=False)
+        if admission.participant is None:
+            raise RoomRefusal(4403, "this token is not a join link")
+    except RoomRefusal as refusal:
+        # Whose link it was may not be readable: both courts' contacts, then.
+        return render_template(
+            "join_refused.html", reason=say(refusal.why), courts=list_courts()
+        ), 403
+    if not admission.in_window and utcnow() >= admission.opens:
+        # Past the window's end (the session's time is over): the link has expired.
+        return render_template(
+            "join_refused.html", reason=say("link-expired"), courts=list_courts()
+        ), 403
+    session, participant = admission.session, admission.participant
+    return render_template(
+        "join.html",
+        session=session,
+        participant=participant,
+        in_window=admission.in_window,
+        opens_at=isoformat(admission.opens),
+        court=session.host_court,
+        # This participant's own (minted) TURN credentials, for the pre-join network check.
+        ice_servers=ice_servers(f"p{participant.id}"),
+        panels=render_room_panels(session, participant) if admission.in_window else [],
+        state=room_state(session),
+        role_names={role: _(name) for role, name in ROLES.items()},
+    )

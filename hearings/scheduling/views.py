@@ -1,4 +1,4 @@
-"""Sessions, participants and availability (API), and the staff's session desk page."""
+"""Sessions, participants and availability (API)."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ def init_app(app: Flask) -> None:
     from hearings.witness.words import WORDS
 
     register_words(WORDS)
+    from hearings.recording.supervisor import Recorders
     from hearings.rooms.panels import room_page_drawn, room_state_asked
-    from hearings.witness.recorders import Recorders
-    from hearings.witness.room import officer_panel, recording_indicator, room
+    from hearings.witness.room_controls import officer_panel, recording_indicator, room
     from hearings.witness.services import RecorderReports
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))

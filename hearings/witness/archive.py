@@ -17,9 +17,10 @@ from flask import current_app
 from hearings.courts.models import Staff
 from hearings.errors import Conflict, Forbidden, NotFound
 from hearings.extensions import db
+from hearings.recording import timestamps
 from hearings.scheduling.models import Session
 from hearings.timekeeping import isoformat, utcnow
-from hearings.witness import custody, script, timestamp
+from hearings.witness import custody, script
 from hearings.witness.access import involved_courts
 from hearings.witness.manifest import (
     CUSTODY_FILE,
@@ -63,7 +64,7 @@ def salvage(recording: Recording, segment: Segment, folder: Path, reason: str) -
     partial with how much of it is whole fragments (the rest was cut mid-write).
 
     No file means no media had reached it: the file is made with the first packet
-    (``segment_file``). That segment is ``empty``, and logged so, never a missing file."""
+    (``recording.segments``). That segment is ``empty``, and logged so, never a missing file."""
     path = folder / segment.filename
     segment.ended_at = utcnow()
     if not path.is_file():
@@ -180,7 +181,7 @@ def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> 
     folder.mkdir(parents=True, exist_ok=True)
     token = _timestamp(recording, recording.manifest.encode())
     if token is not None:
-        (folder / timestamp.TOKEN_FILE).write_bytes(token)
+        (folder / timestamps.TOKEN_FILE).write_bytes(token)
     write_files(folder, manifest, signature, custody.export(recording.id))
 
 
@@ -191,11 +192,11 @@ def _timestamp(recording: Recording, manifest: bytes) -> bytes | None:
     if not url:
         return None
     try:
-        token = timestamp.request_token(url, manifest)
-    except timestamp.TimestampError as error:
+        token = timestamps.request_token(url, manifest)
+    except timestamps.TimestampError as error:
         custody.append(recording, "timestamp_failed", None, tsa_url=url, reason=str(error))
         return None
-    custody.append(recording, "timestamped", None, tsa_url=url, **timestamp.describe(token),
+    custody.append(recording, "timestamped", None, tsa_url=url, **timestamps.describe(token),
                    token=base64.b64encode(token).decode())  # fmt: skip
     return token
 

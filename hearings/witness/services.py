@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from hearings.courts.models import Staff
 from hearings.errors import Conflict, NotFound, RuleViolation, StillWorking
 from hearings.extensions import db
+from hearings.recording.supervisor import Recorders
 from hearings.rooms import admitted_participants
 from hearings.rooms.bus import BusUnavailable
 from hearings.rooms.tokens import LIVE_STATUSES, issue_recorder_token
@@ -29,7 +30,6 @@ from hearings.witness.identity import (
 )
 from hearings.witness.manifest import file_sha256
 from hearings.witness.models import IdentityCheck, Recording, ScriptMark, Segment
-from hearings.witness.recorders import Recorders
 
 ACTIVE = ("recording", "paused", "interrupted")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hearings.recording.timestamps import TOKEN_FILE, token_faults
 from hearings.witness.custody import chain_faults
 from hearings.witness.manifest import (
     CUSTODY_FILE,
@@ -25,7 +26,6 @@ from hearings.witness.manifest import (
     file_sha256,
     signature_faults,
 )
-from hearings.witness.timestamp import TOKEN_FILE, token_faults
 
 SEGMENT_FILE = re.compile(r"^seg-\d{5}\.\w+$")
 

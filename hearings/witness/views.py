@@ -1,4 +1,4 @@
-"""Identity checks, recordings, the script (API), and the printable witness record (见证笔录)."""
+"""Identity checks, recordings, the script, and the witness record as PDF (API)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, request
 from flask import Response as FileResponse
-from flask_login import current_user, login_required
 
 from hearings.courts.auth import staff_from_bearer
 from hearings.errors import NotAuthenticated
@@ -37,10 +36,8 @@ from hearings.witness.schemas import (
     StopIn,
     VerifyOut,
 )
-from hearings.witness.words import record_label
 
 api = Blueprint("witness_api", __name__)
-pages = Blueprint("witness", __name__)
 
 ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem}
 CHANGE = {**ERRORS, "HTTP_422": Problem}
@@ -322,41 +319,17 @@ def delete(recording_id: int):
     return dump_recording(recording)
 
 
-@pages.get("/recordings/<id:recording_id>/record")
-@writes_on_read
-@login_required
-def witness_record(recording_id: int):
-    """The printable witness record (见证笔录) of a sealed recording."""
-    recording = services.load_recording(recording_id)
-    session = require_recording_access(current_user, recording, f"view recording {recording_id}")
-    archive.log_access(recording, current_user, "viewed", page="witness record")
-    db.session.commit()
-    return render_template(
-        "witness_record.html", recording=recording, session=session,
-        manifest=json.loads(recording.manifest) if recording.manifest else None,
-        power_labels=script.POWER_LABELS, step_labels=script.STEP_LABELS,
-        role_labels=script.ROLE_LABELS, checks=_checks(session), record_label=record_label,
-    )  # fmt: skip
-
-
-@pages.get("/recordings/<id:recording_id>/record.pdf")
-@writes_on_read
-@login_required
-def witness_record_pdf(recording_id: int):
-    """The witness record as PDF (the export enters the custody log with its hash)."""
-    return _record_pdf(current_user, recording_id)
-
-
 @api.get("/recordings/<id:recording_id>/record.pdf")
 @writes_on_read
 @caller_required
 @spec.validate(resp=Responses(media={"HTTP_200": "application/pdf"}, **ERRORS))
 def witness_record_pdf_api(recording_id: int):
     """The witness record (见证笔录) as PDF; the export enters the custody log."""
-    return _record_pdf(g.staff, recording_id)
+    return record_pdf_response(g.staff, recording_id)
 
 
-def _checks(session: Session) -> list[IdentityCheck]:
+def identity_checks_of(session: Session) -> list[IdentityCheck]:
+    """The session's identity checks, in the order they were made."""
     return list(
         db.session.scalars(
             sa.select(IdentityCheck)
@@ -366,7 +339,8 @@ def _checks(session: Session) -> list[IdentityCheck]:
     )
 
 
-def _record_pdf(staff: Any, recording_id: int) -> FileResponse:
+def record_pdf_response(staff: Any, recording_id: int) -> FileResponse:
+    """The witness record as a PDF download, its export logged in the custody log."""
     from hearings.witness.record_pdf import record_pdf  # reportlab: only when asked
 
     recording = services.load_recording(recording_id)
@@ -377,7 +351,7 @@ def _record_pdf(staff: Any, recording_id: int) -> FileResponse:
         f"{staff.name} ({staff.court_id}) · hearings"
     )
     manifest = json.loads(recording.manifest) if recording.manifest else None
-    pdf = record_pdf(recording, session, _checks(session), manifest, generated)
+    pdf = record_pdf(recording, session, identity_checks_of(session), manifest, generated)
     archive.log_access(recording, staff, "exported", document="witness record", format="pdf",
                        sha256=hashlib.sha256(pdf).hexdigest(), bytes=len(pdf))  # fmt: skip
     db.session.commit()

@@ -14,8 +14,8 @@ import pytest
 import redis
 
 from hearings.extensions import db
-from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
+from hearings.rooms.redis_bus import RedisBus
 from hearings.rooms.services import record_attendance
 from tests.conftest import FROZEN_NOW, TEST_KEYS_ENV
 

@@ -13,8 +13,8 @@ import redis
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
-from hearings.rooms.bus import RedisBus
 from hearings.rooms.hub import Hub
+from hearings.rooms.redis_bus import RedisBus
 from hearings.rooms.services import record_attendance
 from tests.fixtures.rooms import Peer
 from tests.servers import redis_server, wait_until

@@ -16,11 +16,11 @@ import av
 import pytest
 
 from hearings.extensions import db
+from hearings.recording.segments import CONTAINER, CRASH_SAFE_OPTIONS
 from hearings.witness import leases
 from hearings.witness.archive import whole_mp4_bytes
 from hearings.witness.models import Recording
-from hearings.witness.process import RecorderService
-from hearings.witness.segment_file import CONTAINER, CRASH_SAFE_OPTIONS
+from hearings.witness.worker import RecorderService
 from tests.conftest import TEST_KEYS_ENV
 from tests.witness.test_integrity import write_segment
 

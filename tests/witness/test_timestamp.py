@@ -150,7 +150,7 @@ def test_a_swapped_or_untrusted_timestamp_is_named(app, witness, recording, runn
 
 
 def test_an_edited_manifest_no_longer_matches_its_timestamp(app, witness, recording, tsa):
-    from hearings.witness.timestamp import token_faults
+    from hearings.recording.timestamps import token_faults
 
     app.config.update(TSA_URL=tsa["url"], TSA_CA_FILE=tsa["ca"])
     _, folder = sealed_recording(app, witness, recording)

@@ -12,7 +12,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-from hearings.witness.segment_file import Input, SegmentFile
+from hearings.recording.segments import Input, SegmentFile
 
 
 class Silent(MediaStreamTrack):

@@ -4,7 +4,7 @@ Flask views are synchronous and aiortc needs a long-lived loop, so the loop live
 thread of its own. A supervisor runs each recording's peer; when a run ends other than by
 ``stop`` (a crash, the connection lost) it reports the interruption with its reason and
 rejoins the room with a fresh token, numbering segments on. While runs exist, a heartbeat
-renews this process's hold on them (see ``leases``).
+renews this process's hold on them (see ``hearings.witness.leases``).
 
 aiortc is imported only when a run starts: an app that records in a separate process
 (``RECORDER_MODE=external``) never loads it.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from hearings.witness.recorder import Counter, RecorderPeer
+    from hearings.recording.peer import Counter, RecorderPeer
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Recorders:
         interrupted: bool,
         paused: bool,
     ) -> None:
-        from hearings.witness.recorder import Counter
+        from hearings.recording.peer import Counter
 
         if recording_id in self.runs:
             return
@@ -230,7 +230,7 @@ class Recorders:
             await self._blocking(self.sink.release, run.recording_id)
 
     async def _run_until_stopped(self, run: Run) -> None:
-        from hearings.witness.recorder import RecorderPeer
+        from hearings.recording.peer import RecorderPeer
 
         attempt = 0
         rid = run.recording_id

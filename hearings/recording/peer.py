@@ -34,7 +34,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from websockets.asyncio.client import ClientConnection, connect
 
-from hearings.witness.segment_file import CONTAINER, Input, SegmentFile
+from hearings.recording.segments import CONTAINER, Input, SegmentFile
 
 log = logging.getLogger(__name__)
 

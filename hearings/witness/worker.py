@@ -21,9 +21,9 @@ import time
 from flask import Flask
 
 from hearings.extensions import db
+from hearings.recording.supervisor import Recorders
 from hearings.witness import leases, services
 from hearings.witness.models import Recording
-from hearings.witness.recorders import Recorders
 
 log = logging.getLogger(__name__)
 

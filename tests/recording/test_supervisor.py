@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from hearings.witness.recorders import Recorders
+from hearings.recording.supervisor import Recorders
 
 WAIT = 10.0
 
@@ -111,7 +111,7 @@ def test_the_segment_clock_ends_when_a_cut_and_the_stop_come_together(tmp_path, 
     """A stop closes the connections, whose ending tracks ask for a cut: however the cut
     and the shutdown's cancellation fall, the clock ends (Python 3.11's ``wait_for`` can
     drop a cancellation that comes just as what it waits on is done)."""
-    from hearings.witness.recorder import Counter, RecorderPeer
+    from hearings.recording.peer import Counter, RecorderPeer
 
     async def never(*args: Any) -> None:
         raise AssertionError("nothing opens or closes: no one is in the room")
