@@ -24,13 +24,14 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 import hearings
 from hearings.errors import RuleViolation
-from hearings.inputs import Date, Time
+from hearings.fields import Date, Time
 from hearings.timekeeping import isoformat
 
 PACKAGE = Path(hearings.__file__).parent
 #: Modules that turn text into values (or values into text, for people and the API).
 EDGE = {
-    "schemas.py", "views.py", "pages.py", "cli.py", "inputs.py", "timekeeping.py", "demo.py",
+    "schemas.py", "views.py", "pages.py", "cli.py", "inputs.py", "fields.py", "timekeeping.py",
+    "demo.py",
     # the refusals' words: they read a problem document's parameters, text already
     "words.py",
 }  # fmt: skip

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from hearings.courts.vocabulary import StaffRole
-from hearings.inputs import ONE_LINE, ONE_LINE_PATTERN, Date, Strict, one_of
+from hearings.fields import Date, Strict, one_of
+from hearings.inputs import ONE_LINE, ONE_LINE_PATTERN
 
 #: Court ids: a short lowercase word (``luoyang``, ``luohe``).
 COURT_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"

@@ -7,15 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from hearings.courts.schemas import CourtId
-from hearings.inputs import (
-    CONTROLS,
-    ONE_LINE,
-    ONE_LINE_PATTERN,
-    DbId,
-    Strict,
-    Time,
-    one_of,
-)
+from hearings.fields import Strict, Time, one_of
+from hearings.inputs import CONTROLS, ONE_LINE, ONE_LINE_PATTERN, DbId
 from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
 from hearings.scheduling import vocabulary
 

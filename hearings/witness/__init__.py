@@ -16,8 +16,8 @@ def init_app(app: Flask) -> None:
     register_words(WORDS)
     from hearings.recording.supervisor import Recorders
     from hearings.rooms.panels import room_page_drawn, room_state_asked
+    from hearings.witness.reports import RecorderReports
     from hearings.witness.room_controls import officer_panel, recording_indicator, room
-    from hearings.witness.services import RecorderReports
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
     app.register_blueprint(room)
