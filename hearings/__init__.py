@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ from hearings.tokens import KeyRing
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The domain packages, in the order their imports run (README, "Layout"): each has an
+#: ``init_app`` that registers all it brings (words, blueprints, signal receivers).
+PACKAGES = (
+    "hearings.courts",
+    "hearings.scheduling",
+    "hearings.rooms",
+    "hearings.witness",
+    "hearings.notify",
+)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -110,54 +120,19 @@ def create_app(test_config: dict[str, Any] | None = None, *, demo: bool = False)
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
 
-    import hearings.courts.models
-    import hearings.notify.models
-    import hearings.rooms.models
-    import hearings.scheduling.models
-    import hearings.witness.models  # noqa: F401
-    from hearings.api import register_api
-    from hearings.browser import init_app as init_browser
-    from hearings.courts import init_app as init_courts
-    from hearings.courts.pages import pages as courts_pages
-    from hearings.courts.services import dummy_password_hash
-    from hearings.courts.throttle import init_app as init_throttle
-    from hearings.csrf import init_app as init_csrf
-    from hearings.health import bp as health
-    from hearings.i18n import init_app as init_i18n
-    from hearings.logs import init_app as init_logs
-    from hearings.rooms import init_app as init_rooms
-    from hearings.rooms.pages import pages as rooms_pages
-    from hearings.scheduling import init_app as init_scheduling
-    from hearings.scheduling.audit import subscribe as subscribe_audit
-    from hearings.scheduling.pages import pages as scheduling_pages
-
-    init_courts(app)
-    init_scheduling(app)
-    init_throttle(app)
-    with app.app_context():
-        dummy_password_hash()  # made now, so the first unknown username costs no more
-    subscribe_audit()
-    app.register_blueprint(health)
-    init_browser(app)
-    init_logs(app)
-    init_i18n(app)
-    init_csrf(app)
-    init_rooms(app)
-    sock.init_app(app)
-    register_api(app)
-    app.register_blueprint(courts_pages)
-    app.register_blueprint(scheduling_pages)
-    app.register_blueprint(rooms_pages)
-    from hearings.witness import init_app as init_witness
-    from hearings.witness.pages import pages as witness_pages
-
-    init_witness(app)
-    app.register_blueprint(witness_pages)
-    from hearings.notify import init_app as init_notify
-
-    init_notify(app)
+    for package in PACKAGES:  # every table known before any query
+        import_module(f"{package}.models")
+    from hearings import api, browser, csrf, health, i18n, logs
     from hearings.page_errors import render_error_page
 
+    # The core first, then each package in the order imports run (each registers its own
+    # words, blueprints and signal receivers), then the API they mounted.
+    for core in (health, browser, logs, i18n, csrf):
+        core.init_app(app)
+    sock.init_app(app)
+    for package in PACKAGES:
+        import_module(package).init_app(app)
+    api.init_app(app)
     register_error_handlers(app, render_error_page, db.session.rollback)
 
     @app.teardown_request

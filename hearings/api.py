@@ -1,4 +1,6 @@
-"""The JSON API under /api/v1: mounts each package's blueprint; OpenAPI from the code."""
+"""The JSON API under /api/v1: each package mounts its blueprint from its ``init_app``
+(``mount``); ``init_app`` here puts them under the prefix with the API's own checks, and
+serves the OpenAPI document generated from the code."""
 
 from __future__ import annotations
 
@@ -6,19 +8,19 @@ import json
 
 from flask import Blueprint, Flask, current_app, request
 
-from hearings.courts.views import api as courts_api
 from hearings.errors import MalformedRequest
 from hearings.extensions import spec
-from hearings.notify.views import api as notify_api
 from hearings.openapi import finished_document
-from hearings.rooms.views import api as rooms_api
-from hearings.scheduling.views import api as scheduling_api
-from hearings.witness.views import api as witness_api
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+_MOUNTED = "hearings.api.mounted"
 
 
-@api.before_request
+def mount(app: Flask, blueprint: Blueprint) -> None:
+    """Put a package's API blueprint under /api/v1 (called from the package's init_app)."""
+    app.extensions.setdefault(_MOUNTED, []).append(blueprint)
+
+
 def _require_well_formed_json() -> None:
     """A body that is not a JSON object is malformed (400), whatever else it says."""
     if request.method not in ("POST", "PATCH", "PUT") or not request.get_data():
@@ -33,8 +35,7 @@ def _require_well_formed_json() -> None:
         raise MalformedRequest("json-not-object")
 
 
-@api.get("/openapi.json")
-def openapi_document():
+def openapi_document():  # type: ignore[no-untyped-def]
     """The OpenAPI 3 description of this API, generated from the routes and their models."""
     extensions = current_app.extensions
     if "hearings.openapi" not in extensions:
@@ -42,15 +43,14 @@ def openapi_document():
     return extensions["hearings.openapi"]
 
 
-api.register_blueprint(courts_api)
-api.register_blueprint(scheduling_api)
-api.register_blueprint(rooms_api)
-api.register_blueprint(witness_api)
-api.register_blueprint(notify_api)
-
-
-def register_api(app: Flask) -> None:
-    """Mount the API and let spectree read its routes for the OpenAPI document."""
+def init_app(app: Flask) -> None:
+    """Register the API (after the packages have mounted theirs) and let spectree read its
+    routes for the OpenAPI document."""
+    api = Blueprint("api", __name__, url_prefix=PREFIX)
+    api.before_request(_require_well_formed_json)
+    api.add_url_rule("/openapi.json", view_func=openapi_document, methods=["GET"])
+    for blueprint in app.extensions.get(_MOUNTED, []):
+        api.register_blueprint(blueprint)
     app.register_blueprint(api)
     # Not spec.register(app): that also serves spectree's raw document at
     # /api/docs/openapi.json, which says less than the finished one above (and disagrees).

@@ -13,6 +13,7 @@ visitor's language (``say``). No page ever reads a ``detail`` to find what to sa
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ class HearingsError(Exception):
             raise TypeError(f"a refusal parameter may not be named {sorted(clash)}")
         self.code = code
         self.params = params
+        #: How the page that was asked for shows this refusal (``shown_by``), if it does.
+        self.show: RefusalShower | None = None
         if title is not None:
             self.title = title
         super().__init__(code)
@@ -275,24 +278,38 @@ RefusalShower = Callable[[HearingsError], Any]
 
 
 def shown_by(show: RefusalShower) -> Callable[[Any], Any]:
-    """Mark a page view whose refusals are shown on its own page: the one handler calls
-    ``show(error)`` (after the rollback) instead of the error page. The mark survives
-    decorators made with ``functools.wraps``."""
+    """Mark a page view whose refusals are shown on its own page: a refusal its work raises
+    carries ``show`` on to the one handler, which calls ``show(error)`` (after the rollback)
+    instead of rendering the error page; ``show`` returns None to leave a refusal to the
+    error page (a 404 of the page itself). Refusals at the door (an expired form, text that
+    can't be stored) never reach the view, and get the error page."""
 
     def mark(view: Any) -> Any:
-        view.shows_refusal = show
-        return view
+        @functools.wraps(view)
+        def marked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except HearingsError as error:
+                error.show = show
+                raise
+
+        return marked
 
     return mark
 
 
-def flashed_back_to(target: Callable[[], str]) -> RefusalShower:
-    """Show a refusal as flashed messages on the page at ``target()`` (a redirect)."""
+def flashed_back_to(target: Callable[[], str | None]) -> RefusalShower:
+    """Show a refusal as flashed messages on the page at ``target()`` (a redirect); when
+    there is no such page (``target()`` is None: the session is not there) the error page
+    says so."""
 
     def show(error: HearingsError) -> Any:
+        url = target()
+        if url is None:
+            return None
         for sentence in error.words():
             flash(sentence, "error")
-        return redirect(target())
+        return redirect(url)
 
     return show
 
@@ -326,10 +343,9 @@ def register_error_handlers(
         view = app.view_functions.get(request.endpoint or "")
         if getattr(view, "answers_scripts", False):
             return problem_response({**error.to_problem(), "message": " ".join(error.words())})
-        show = getattr(view, "shows_refusal", None)
-        if show is not None and not _wants_json():
-            return show(error)
-        return render(error.to_problem())
+        show = error.show
+        shown = show(error) if show is not None and not _wants_json() else None
+        return shown if shown is not None else render(error.to_problem())
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]

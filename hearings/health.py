@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app
+from flask import Blueprint, Flask, current_app
 
 from hearings.errors import problem_response
 from hearings.extensions import db
@@ -62,3 +62,8 @@ def readyz() -> Any:
              "status": 503, "detail": "A dependency does not answer.", "checks": checks}
         )  # fmt: skip
     return {"status": "ready", "checks": checks}
+
+
+def init_app(app: Flask) -> None:
+    """Serve /healthz, /readyz and /favicon.ico."""
+    app.register_blueprint(bp)

@@ -8,17 +8,19 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Mount the notify pages (its API is mounted with the others, in hearings.api) and
-    subscribe to the scheduling signals; the words of its refusal codes."""
+    """The words of notify's refusal codes, its pages and API, and its receivers of the
+    scheduling signals."""
     from hearings.errors import register_words
     from hearings.notify.words import WORDS
 
     register_words(WORDS)
-    from hearings.notify import subscribers
+    from hearings import api
+    from hearings.notify import subscribers, views
     from hearings.notify.pages import pages
     from hearings.scheduling.signals import session_page_drawn
 
     app.register_blueprint(pages)
+    api.mount(app, views.api)
     subscribers.connect()
     session_page_drawn.connect(_deliveries_panel)
 

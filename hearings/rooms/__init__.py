@@ -33,10 +33,16 @@ def init_app(app: Flask) -> None:
         {"max_message_size": 1 << 20},
     )
     app.before_request(_no_compression)
-    from hearings.rooms import signaling  # noqa: F401 (its socket joins the "rooms" pages)
-    from hearings.rooms.pages import staff_pages
+    from hearings import api
+    from hearings.rooms import (
+        signaling,  # noqa: F401 (its socket joins the "rooms" pages)
+        views,
+    )
+    from hearings.rooms.pages import pages, staff_pages
 
+    app.register_blueprint(pages)
     app.register_blueprint(staff_pages)
+    api.mount(app, views.api)
     signals.session_page_drawn.connect(_session_panel)
     signals.session_cancelled.connect(_close_cancelled_room)
     signals.session_changed.connect(_close_removed_participant)

@@ -24,6 +24,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.labels import ROLES
 from hearings.scheduling.models import Session
+from hearings.scheduling.pages import session_page_asked
 from hearings.timekeeping import isoformat, utcnow
 
 #: The join page (and the signaling socket, ``rooms.signaling``), under the name "rooms".
@@ -88,12 +89,8 @@ def _issue(session_id: int, issue: Callable[[Session], Any]) -> tuple[Session, A
     return session, issued
 
 
-def _session_page() -> str:
-    """Where a refused issue or entry is said: the session's page."""
-    return url_for("scheduling.session_page", session_id=(request.view_args or {})["session_id"])
-
-
-refused_on_session_page = shown_by(flashed_back_to(_session_page))
+#: A refused issue or entry is said on the session's page.
+refused_on_session_page = shown_by(flashed_back_to(session_page_asked))
 
 
 @staff_pages.post("/sessions/<id:session_id>/links")

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from hearings.courts.calendar import load_calendars
 from hearings.courts.models import Room, Staff
 from hearings.courts.services import list_courts, list_rooms, search_directory
-from hearings.errors import HearingsError
+from hearings.errors import HearingsError, flashed_back_to, shown_by
 from hearings.extensions import db
 from hearings.i18n import current_language
 from hearings.i18n import gettext as _
@@ -205,7 +205,16 @@ def _form_context(form: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _booking_refused(error: HearingsError) -> tuple[str, int]:
+    """A refused booking: the form again as filled in, with what was wrong (conflicts are
+    named in the sentence: who, when, which session)."""
+    context = _form_context(request.form)
+    context["problems"] = error.words()
+    return render_template("booking.html", **context), error.status
+
+
 @pages.route("/sessions/new", methods=["GET", "POST"])
+@shown_by(_booking_refused)
 @checks_own_form
 @login_required
 def new_session() -> str | Response | tuple[str, int]:
@@ -238,11 +247,6 @@ def new_session() -> str | Response | tuple[str, int]:
     except ValueError:
         context["problems"] = [_("请选择一个时间。")]
         return render_template("booking.html", **context), 422
-    except HearingsError as error:
-        db.session.rollback()
-        # The conflicts are listed in the sentence (by name, time and session).
-        context["problems"] = error.words()
-        return render_template("booking.html", **context), error.status
     flash(_("已预约。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session.id))
 
@@ -281,7 +285,17 @@ def session_page(session_id: int) -> str:
     return render_template("session.html", **_session_context(session))
 
 
+def _rescheduling_refused(error: HearingsError) -> tuple[str, int] | None:
+    """A refused reschedule: the session page with the form as typed (None: no such
+    session, or not one the clerk may see: the error page says so)."""
+    session = db.session.get(Session, (request.view_args or {})["session_id"])
+    if session is None or error.status in (403, 404):
+        return None
+    return _reschedule_refused(session.id, error.words(), [], error.status)
+
+
 @pages.post("/sessions/<id:session_id>/reschedule")
+@shown_by(_rescheduling_refused)
 @checks_own_form
 @login_required
 def reschedule(session_id: int) -> Response | tuple[str, int]:
@@ -311,10 +325,6 @@ def reschedule(session_id: int) -> Response | tuple[str, int]:
     except ValueError:
         db.session.rollback()
         return _reschedule_refused(session_id, [_("请填写有效的时间。")], [], 422)
-    except HearingsError as error:
-        db.session.rollback()
-        # The conflicts are listed in the sentence (by name, time and session).
-        return _reschedule_refused(session_id, error.words(), [], error.status)
     flash(_("已改期。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session_id))
 
@@ -330,7 +340,17 @@ def _reschedule_refused(
     return render_template("session.html", **context), status
 
 
+def session_page_asked() -> str | None:
+    """The page of the session the request is about (its ``session_id``), where a refused
+    action on it is said; None when there is no such session."""
+    session_id = (request.view_args or {})["session_id"]
+    if db.session.get(Session, session_id) is None:
+        return None
+    return url_for("scheduling.session_page", session_id=session_id)
+
+
 @pages.post("/sessions/<id:session_id>/cancel")
+@shown_by(flashed_back_to(session_page_asked))
 @checks_own_form
 @login_required
 def cancel(session_id: int) -> Response:
@@ -342,12 +362,7 @@ def cancel(session_id: int) -> Response:
     elif fault := text_fault(reason):
         flash(fault_sentence(fault, "reason", "single-line", current_language()))
     else:
-        try:
-            services.cancel_session(current_user, session, reason[:500], "occurrence")
-            db.session.commit()
-            flash(_("已取消。"), "ok")
-        except HearingsError as error:
-            db.session.rollback()
-            for sentence in error.words():
-                flash(sentence)
+        services.cancel_session(current_user, session, reason[:500], "occurrence")
+        db.session.commit()
+        flash(_("已取消。"), "ok")
     return redirect(url_for("scheduling.session_page", session_id=session_id))

@@ -20,6 +20,12 @@ def init_app(app: Flask) -> None:
     from hearings.witness.room_controls import officer_panel, recording_indicator, room
 
     app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
+    from hearings import api
+    from hearings.witness import views
+    from hearings.witness.pages import pages
+
     app.register_blueprint(room)
+    app.register_blueprint(pages)
+    api.mount(app, views.api)
     room_page_drawn.connect(officer_panel)
     room_state_asked.connect(recording_indicator)
