@@ -8,10 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app
 
-from hearings.errors import problem_response
+from hearings.errors import HearingsError, problem_response
 from hearings.extensions import db
 
 bp = Blueprint("health", __name__)
+
+
+class NotReady(HearingsError):
+    """A dependency (the database, Redis) does not answer."""
+
+    status = 503
+    title = "Not ready"
+    type = "not-ready"
 
 
 @bp.get("/favicon.ico")
@@ -57,10 +65,8 @@ def readyz() -> Any:
             checks[name] = f"failed: {type(error).__name__}"
             failed = True
     if failed:
-        return problem_response(
-            {"type": "https://hearings.court/problems/not-ready", "title": "Not ready",
-             "status": 503, "detail": "A dependency does not answer.", "checks": checks}
-        )  # fmt: skip
+        # Always problem+json: load balancers and operators read it, never a browser.
+        return problem_response(NotReady("not-ready", checks=checks).to_problem())
     return {"status": "ready", "checks": checks}
 
 

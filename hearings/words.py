@@ -137,6 +137,9 @@ WORDS = {
     "time-out-of-range": Words("时间须在%(first)s年至%(last)s年之间。",
                                "The time must fall between %(first)s and %(last)s.",
                                detail="%(field)s: a time between %(first)s and %(last)s"),
+    # hearings/health.py: readiness
+    "not-ready": Words("系统尚未就绪：有依赖的服务未应答。", "Not ready: a service it depends on does not answer.",
+                       detail="A dependency does not answer."),
     # hearings/csrf.py: forms
     "form-expired": Words(
         "此表单不是从本站页面提交的，或页面打开时间太久。请刷新页面后重新填写提交。",
