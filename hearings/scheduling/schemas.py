@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, StringConstraints
 from hearings.courts.schemas import CourtId
 from hearings.fields import Strict, Time, one_of
 from hearings.inputs import CONTROLS, ONE_LINE, ONE_LINE_PATTERN, DbId
-from hearings.openapi import Problem  # noqa: F401 (the views' error model, named here too)
 from hearings.scheduling import vocabulary
 
 Kind = Annotated[vocabulary.Kind, one_of(vocabulary.Kind)]

@@ -13,7 +13,7 @@ from hearings.courts.models import Room, Staff
 from hearings.errors import RuleViolation
 from hearings.extensions import db, spec
 from hearings.inputs import DB_ID_MAX, form_id
-from hearings.openapi import Responses
+from hearings.openapi import Problem, Responses
 from hearings.scheduling import services
 from hearings.scheduling.access import load_session, visible_sessions_clause
 from hearings.scheduling.availability import find_free_slots
@@ -24,7 +24,6 @@ from hearings.scheduling.schemas import (
     CancelIn,
     ParticipantIn,
     ParticipantOut,
-    Problem,
     SessionIn,
     SessionList,
     SessionOut,
