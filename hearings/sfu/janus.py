@@ -99,9 +99,11 @@ class JanusClient:
 
     async def poll(self, session_id: int) -> list[Event]:
         """One long-poll for a session's events (empty when Janus had none to give)."""
-        query = "?maxev=16" + (f"&apisecret={self.api_secret}" if self.api_secret else "")
+        query: dict[str, str] = {"maxev": "16"}
+        if self.api_secret is not None:
+            query["apisecret"] = self.api_secret
         answer = await self._exchange(
-            "GET", f"/{session_id}{query}", None, LONG_POLL_SECONDS + self.timeout
+            "GET", f"/{session_id}", None, LONG_POLL_SECONDS + self.timeout, query
         )
         events = answer if isinstance(answer, list) else [answer]
         for event in events:
@@ -110,16 +112,31 @@ class JanusClient:
                 raise JanusError(str(error.get("reason", "error")), error.get("code"))
         return [e for e in events if e.get("janus") != "keepalive"]
 
-    async def _exchange(self, method: str, path: str, body: Event | None, wait: float) -> Any:
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: Event | None,
+        wait: float,
+        query: dict[str, str] | None = None,
+    ) -> Any:
+        # The reason says nothing of where Janus is (a room's refusal may carry it to a
+        # browser); the log, for the operator, does.
         try:
             async with self.http.request(
-                method, self.url + path, json=body, timeout=aiohttp.ClientTimeout(total=wait)
+                method,
+                self.url + path,
+                json=body,
+                params=query,
+                timeout=aiohttp.ClientTimeout(total=wait),
             ) as response:
                 return await response.json(content_type=None)
         except TimeoutError:
+            log.warning("janus at %s: no answer within %g s", self.url, wait)
             raise JanusError(f"Janus did not answer within {wait:g} s") from None
         except (aiohttp.ClientError, ValueError) as error:
-            raise JanusError(f"Janus could not be reached: {error}") from None
+            log.warning("janus at %s: %s", self.url, error)
+            raise JanusError(f"Janus could not be reached ({type(error).__name__})") from None
 
     async def info(self) -> Event:
         """Janus's ``server_info`` (version, plugins, transports)."""

@@ -115,7 +115,8 @@ class VideoRoom:
         return Publisher(self, handle, int(joined["id"]), int(joined.get("private_id") or 0))
 
     async def subscriber(self, feed: int, private_id: int | None = None) -> Subscriber:
-        """Subscribe to one feed: a handle whose ``offer`` is Janus's SDP to answer."""
+        """Subscribe to one feed: a handle whose ``offer`` is Janus's SDP to answer. The
+        feed must be live (``Publisher.wait_until_up``): before that Janus has no offer."""
         handle = await self.session.attach(PLUGIN)
         body: dict[str, Any] = {
             "request": "join",
@@ -152,6 +153,17 @@ class Publisher:
         event = await self.handle.request(body, jsep=offer)
         self.streams = list(_data(event).get("streams", []))
         return _jsep(event)
+
+    async def configure(
+        self, offer: dict[str, str] | None = None, **settings: Any
+    ) -> dict[str, str] | None:
+        """Change what the feed sends (``bitrate``, ``display``, ``record`` …, or a new
+        ``offer`` to renegotiate); Janus's answer when an offer was given."""
+        event = await self.handle.request({"request": "configure", **settings}, jsep=offer)
+        streams = _data(event).get("streams")
+        if streams is not None:
+            self.streams = list(streams)
+        return _jsep(event) if offer is not None else None
 
     def mid(self, kind: str) -> str:
         """The mid of the published stream of ``kind`` (``audio``, ``video``)."""

@@ -9,6 +9,7 @@ Janus's ICE skips loopback); elsewhere the fixture skips these tests.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -186,7 +187,14 @@ def test_a_publisher_reaches_a_subscriber_through_janus_and_mute_stops_it_at_the
                 await counter.until(counter.frames + 20, timeout=15)
                 assert await frames_while(counter, 2.0) >= 15  # and flowing again
 
+                # A new display name, through configure; then unpublish: the feed goes, the
+                # participant stays until they leave.
+                assert await publisher.configure(display="申请人 张三") is None
                 await subscriber.leave()
+                await publisher.unpublish()
+                listed = {p.id: p for p in await room.participants()}
+                assert not listed[publisher.feed].publisher
+                assert listed[publisher.feed].display == "申请人 张三"
                 await publisher.leave()
                 assert await room.participants() == []
             finally:
@@ -228,5 +236,24 @@ def test_janus_gone_mid_session_fails_the_next_request_promptly(janus: JanusServ
             async with asyncio.timeout(5):  # the poller finds out too, and ends the session
                 while session.ended is None:
                     await asyncio.sleep(0.05)
+
+    run(scenario)
+
+
+def test_a_janus_that_does_not_answer_is_an_error_by_the_deadline(janus: JanusServer):
+    async def scenario() -> None:
+        async with JanusClient(janus.url, janus.api_secret, timeout=1) as client:
+            session = await client.create_session()
+            room = await VideoRoom.create(session, "room-secret")
+            janus.process.send_signal(signal.SIGSTOP)  # alive, listening, silent
+            try:
+                started = time.monotonic()
+                with pytest.raises(JanusError) as silent:
+                    await room.participants()
+                assert silent.value.code is None
+                assert time.monotonic() - started < 3
+            finally:
+                janus.process.send_signal(signal.SIGCONT)
+            await room.destroy()
 
     run(scenario)
