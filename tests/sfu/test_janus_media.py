@@ -257,3 +257,41 @@ def test_a_janus_that_does_not_answer_is_an_error_by_the_deadline(janus: JanusSe
             await room.destroy()
 
     run(scenario)
+
+
+def test_each_of_three_participants_receives_the_two_others_one_connection_per_feed(
+    janus: JanusServer,
+):
+    names = ["审判长", "原告", "被告"]
+
+    async def scenario() -> None:
+        peers: list[RTCPeerConnection] = []
+        async with JanusClient(janus.url, janus.api_secret) as client:
+            admin = await client.create_session()
+            room = await VideoRoom.create(admin, "room-secret")
+            # Each participant's media on a Janus session of its own, as the server will.
+            sessions = [await client.create_session() for _ in names]
+            try:
+                publishers = []
+                for session, name in zip(sessions, names, strict=True):
+                    own = VideoRoom(session, await session.attach(), room.id, room.secret)
+                    publisher, pc = await publish(own, name)
+                    publishers.append((own, publisher))
+                    peers.append(pc)
+                feeds = {p.id for p in await room.participants() if p.publisher}
+                assert feeds == {publisher.feed for _, publisher in publishers}
+                counters = []
+                for own, publisher in publishers:
+                    for _, other in publishers:
+                        if other.feed != publisher.feed:
+                            _, pc, counter = await subscribe(own, other.feed)
+                            peers.append(pc)
+                            counters.append(counter)
+                assert len(counters) == 6
+                await asyncio.gather(*(c.until(10, timeout=20) for c in counters))
+            finally:
+                for peer in peers:
+                    await peer.close()
+                await room.destroy()
+
+    run(scenario)
