@@ -206,6 +206,9 @@ class JanusSession:
         except asyncio.CancelledError:
             self._end(JanusError("the Janus session was closed"))
             raise
+        except Exception:  # an event we could not read: the session can't be trusted on
+            log.exception("janus session %s: event long-poll failed", self.id)
+            self._end(JanusError("Janus sent an event this client could not read"))
 
     def _deliver(self, event: Event) -> None:
         pending = self._pending.pop(str(event.get("transaction")), None)
@@ -262,6 +265,8 @@ class JanusSession:
             raise JanusError(f"Janus sent no event within {self.client.timeout:g} s") from None
         finally:
             self._pending.pop(tid, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # the session ended while the request was on its way
         error = plugin_error(answer)
         if error is not None:
             raise error
