@@ -21,7 +21,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamT
 
 from hearings.sfu.janus import JanusClient, JanusError
 from hearings.sfu.videoroom import Publisher, Subscriber, VideoRoom
-from tests.fixtures.janus import JanusServer
+from tests.fixtures.janus import JANUS_ADDRESS, JanusServer
 
 pytestmark = pytest.mark.media
 
@@ -30,6 +30,11 @@ UNAUTHORIZED = 433
 NO_SUCH_ROOM = 426
 #: Janus's core code for a request without the right api_secret.
 WRONG_API_SECRET = 403
+
+
+def janus_candidates(sdp: str) -> set[str]:
+    """The addresses of the ICE candidates in Janus's SDP (none may be outside the namespace)."""
+    return {line.split()[4] for line in sdp.splitlines() if line.startswith("a=candidate:")}
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
@@ -74,6 +79,7 @@ async def publish(room: VideoRoom, name: str) -> tuple[Publisher, RTCPeerConnect
     await pc.setLocalDescription(await pc.createOffer())
     offer = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
     answer = await publisher.publish(offer)
+    assert janus_candidates(answer["sdp"]) == {JANUS_ADDRESS}
     await pc.setRemoteDescription(RTCSessionDescription(**answer))
     await publisher.wait_until_up(timeout=15)
     return publisher, pc
@@ -84,6 +90,7 @@ async def subscribe(
 ) -> tuple[Subscriber, RTCPeerConnection, FrameCounter]:
     """An aiortc subscriber of one feed through the client, counting decoded frames."""
     subscriber = await room.subscriber(feed)
+    assert janus_candidates(subscriber.offer["sdp"]) == {JANUS_ADDRESS}
     pc = RTCPeerConnection()
     counter = FrameCounter()
 
