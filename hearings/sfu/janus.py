@@ -31,13 +31,17 @@ KEEPALIVE_SECONDS = 25.0
 #: Events a handle keeps for a waiter that comes after them (``webrtcup`` before the wait).
 KEPT_EVENTS = 64
 
+#: Janus's core error code for a session it does not know (JANUS_ERROR_SESSION_NOT_FOUND).
+SESSION_NOT_FOUND = 458
+
 Event = dict[str, Any]
 
 
 class JanusError(Exception):
     """Janus could not do what was asked: its error ``code`` (Janus's core codes such as 403
     or 458, or a plugin's, such as the VideoRoom's 433 for a wrong room secret; ``None`` when
-    Janus never answered: unreachable, or no answer in time) and its ``reason``."""
+    Janus's API gave no answer: unreachable, no answer in time, or not an answer at all) and
+    its ``reason``."""
 
     def __init__(self, reason: str, code: int | None = None) -> None:
         self.reason = reason
@@ -61,11 +65,20 @@ def plugin_error(answer: Event) -> JanusError | None:
 class JanusClient:
     """One Janus server's HTTP API (``url``: e.g. ``http://127.0.0.1:8088/janus``)."""
 
-    def __init__(self, url: str, api_secret: str | None, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_secret: str | None,
+        *,
+        timeout: float = 10.0,
+        keepalive: float = KEEPALIVE_SECONDS,
+    ) -> None:
         self.url = url.rstrip("/")
         self.api_secret = api_secret
         #: How long any one request, or the wait for its event, may take, seconds.
         self.timeout = timeout
+        #: How often each session tells Janus it is still in use, seconds.
+        self.keepalive = keepalive
         self._http: aiohttp.ClientSession | None = None
         self._sessions: set[JanusSession] = set()
 
@@ -105,11 +118,13 @@ class JanusClient:
         answer = await self._exchange(
             "GET", f"/{session_id}", None, LONG_POLL_SECONDS + self.timeout, query
         )
-        events = answer if isinstance(answer, list) else [answer]
+        events = [e for e in (answer if isinstance(answer, list) else [answer]) if e]
         for event in events:
             if event.get("janus") == "error":
                 error = event.get("error", {})
                 raise JanusError(str(error.get("reason", "error")), error.get("code"))
+            if event.get("janus") == "timeout":  # Janus dropped the session: none spoke
+                raise JanusError("Janus timed the session out", SESSION_NOT_FOUND)
         return [e for e in events if e.get("janus") != "keepalive"]
 
     async def _exchange(
@@ -130,7 +145,10 @@ class JanusClient:
                 params=query,
                 timeout=aiohttp.ClientTimeout(total=wait),
             ) as response:
-                return await response.json(content_type=None)
+                answer = await response.json(content_type=None)
+                if not isinstance(answer, dict | list):  # e.g. a 404 for a session gone
+                    raise JanusError(f"Janus answered HTTP {response.status} without an answer")
+                return answer
         except TimeoutError:
             log.warning("janus at %s: no answer within %g s", self.url, wait)
             raise JanusError(f"Janus did not answer within {wait:g} s") from None
@@ -239,7 +257,7 @@ class JanusSession:
     async def _keep_alive(self) -> None:
         try:
             while True:
-                await asyncio.sleep(KEEPALIVE_SECONDS)
+                await asyncio.sleep(self.client.keepalive)
                 await self.keepalive()
         except JanusError as error:
             self._end(error)

@@ -28,8 +28,9 @@ pytestmark = pytest.mark.media
 #: The VideoRoom's error codes the tests expect (janus_videoroom.c).
 UNAUTHORIZED = 433
 NO_SUCH_ROOM = 426
-#: Janus's core code for a request without the right api_secret.
+#: Janus's core codes: a request without the right api_secret; a session Janus doesn't know.
 WRONG_API_SECRET = 403
+NO_SUCH_SESSION = 458
 
 
 def janus_candidates(sdp: str) -> set[str]:
@@ -300,5 +301,29 @@ def test_each_of_three_participants_receives_the_two_others_one_connection_per_f
                 for peer in peers:
                     await peer.close()
                 await room.destroy()
+
+    run(scenario)
+
+
+def test_a_session_lives_on_its_keepalive_and_ends_without_it(
+    make_janus: Callable[..., JanusServer],
+):
+    janus = make_janus(session_timeout=3)
+
+    async def scenario() -> None:
+        async with (
+            JanusClient(janus.url, janus.api_secret, keepalive=1) as kept,
+            JanusClient(janus.url, janus.api_secret, keepalive=3600) as forgotten,
+        ):
+            alive = await kept.create_session()
+            lapsing = await forgotten.create_session()
+            room = await VideoRoom.create(alive, "room-secret")
+            async with asyncio.timeout(15):  # Janus's watchdog drops the silent session
+                while lapsing.ended is None:
+                    await asyncio.sleep(0.1)
+            assert lapsing.ended.code == NO_SUCH_SESSION
+            assert alive.ended is None
+            assert await room.participants() == []
+            await room.destroy()
 
     run(scenario)
