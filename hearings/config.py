@@ -106,6 +106,12 @@ class Config:
     RECORDER_STOP_TIMEOUT: float = 30.0
     #: WebSocket base the recorder joins rooms through; unset derives it from ``SITE_URL``.
     RECORDER_SIGNALING_URL: str | None = None
+    #: Janus's HTTP API (e.g. ``http://127.0.0.1:8088/janus``), or a comma-separated list of
+    #: them; only the first is used for now (issue 14 spreads rooms over them later). Unset:
+    #: no SFU, rooms are a browser mesh. Never sent to browsers.
+    JANUS_URL: str | None = None
+    #: Janus's ``api_secret``, sent with every request to it.
+    JANUS_API_SECRET: str | None = None
     #: Length of one recording segment, seconds (a crash loses at most the open one).
     SEGMENT_SECONDS: float = 180.0
     #: Key encrypting resident ID numbers at rest: 32 bytes, base64. Unset: derived from
@@ -189,6 +195,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "TSA_URL": str,
     "TSA_CA_FILE": str,
     "RETENTION_YEARS": str,
+    "JANUS_URL": str,
+    "JANUS_API_SECRET": str,
 }
 
 

@@ -26,7 +26,12 @@ from hearings.extensions import db
 from hearings.witness.identity import derive_key
 
 #: Fixtures more than one package's tests use, as plugins: a conftest never imports another.
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.rooms", "tests.fixtures.witness"]
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.rooms",
+    "tests.fixtures.witness",
+    "tests.fixtures.janus",
+]
 
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")
 #: Tests run as if it were this moment: a Tuesday in Luoyang's summer timetable.

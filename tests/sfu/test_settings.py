@@ -1,0 +1,25 @@
+"""Which media plane the configuration asks for: unset, the mesh as before; set, Janus."""
+
+from __future__ import annotations
+
+from hearings.config import from_environment
+from hearings.sfu.settings import JanusSettings, janus_settings
+
+
+def test_no_janus_configured_means_the_mesh(app):
+    assert app.config["JANUS_URL"] is None and app.config["JANUS_API_SECRET"] is None
+    assert janus_settings(app.config) is None
+    assert janus_settings({"JANUS_URL": " , ", "JANUS_API_SECRET": "s"}) is None
+
+
+def test_janus_is_read_from_the_environment():
+    config = from_environment(
+        {"HEARINGS_JANUS_URL": "http://127.0.0.1:8088/janus", "HEARINGS_JANUS_API_SECRET": "s"}
+    )
+    assert janus_settings(config) == JanusSettings("http://127.0.0.1:8088/janus", "s")
+    assert "JANUS_URL" not in from_environment({"HEARINGS_JANUS_URL": ""})
+
+
+def test_of_several_janus_servers_the_first_is_used_for_now():
+    config = {"JANUS_URL": "http://10.0.0.5:8088/janus, http://10.0.0.6:8088/janus"}
+    assert janus_settings(config) == JanusSettings("http://10.0.0.5:8088/janus", None)
