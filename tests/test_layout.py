@@ -16,6 +16,7 @@ ROOT = SOURCE.parent
 #: ``witness`` and ``notify`` both build on ``rooms`` and know nothing of each other.
 PACKAGE_RANKS = {
     "courts": 1,
+    "sfu": 1,
     "scheduling": 2,
     "rooms": 3,
     "recording": 4,
