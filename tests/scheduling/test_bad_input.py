@@ -66,6 +66,15 @@ def test_rule_breaking_bodies_are_422(post, good, court_staff):
             good,
             participants=[*good["participants"], {"role": "party", "name": "a", "email": "no-at"}],
         ),
+        # Mail can't go to a non-ASCII address (no SMTPUTF8): refused here, never stored
+        # to fail when the invite is written.
+        "non-ascii email": with_(
+            good,
+            participants=[
+                *good["participants"],
+                {"role": "party", "name": "a", "email": "\U0001f3fb@x.cn"},
+            ],
+        ),
         "missing fields": "{}",
         "null kind": with_(good, kind=None),
         "huge id": with_(good, room_ids=[2**63]),
