@@ -1,0 +1,121 @@
+"""The hub's SFU mode through a real Janus, with real aiortc participants speaking our
+WebSocket protocol (``publish``, ``subscription`` per feed): the waiting room publishes and
+receives nothing, a caucus sees only its own feeds, mute stops a feed at the SFU, a peer
+that leaves is unsubscribed; and a Janus that is not there is a clear ``error`` frame.
+
+The media tests run in the namespace ``.ci/run`` makes for ``tests/sfu`` (FACTS.md, Janus).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.fixtures.janus import JanusServer
+from tests.fixtures.sfu import SfuPeer, until
+
+
+@pytest.mark.media
+def test_a_mediation_through_janus_waiting_room_caucus_mute_and_leave(
+    janus: JanusServer, sfu_server, now_session
+):
+    s = now_session("mediation")
+    url = f"ws://{sfu_server(janus.url, janus.api_secret)}/ws/rooms/{s['id']}"
+    mediator = SfuPeer(url, s["tokens"]["mediator"])
+    applicant = SfuPeer(url, s["tokens"]["applicant"])
+    respondent = SfuPeer(url, s["tokens"]["respondent"])
+    everyone = [mediator, applicant, respondent]
+
+    async def scenario() -> None:
+        try:
+            mediator.start()
+            await until(lambda: mediator.of_type("published"), 15, "the mediator's published")
+            assert mediator.welcome["media"] == "sfu"
+            applicant.start()
+            respondent.start()
+            await until(lambda: len(mediator.waiting) == 2, 10, "both parties waiting")
+            # The waiting room publishes nothing.
+            await respondent.send({"type": "publish", "sdp": {"type": "offer", "sdp": "v=0"}})
+            await until(lambda: respondent.of_type("error"), 10, "the refusal")
+            assert "admitted" in respondent.of_type("error")[0]["error"]
+
+            await mediator.send({"type": "admit", "peer_id": applicant.peer_id})
+            await applicant.frames_of(mediator.peer_id, 10)
+            await mediator.frames_of(applicant.peer_id, 10)
+            # Feeds flow between the admitted two; the one still waiting is offered none.
+            assert respondent.of_type("subscription") == []
+
+            await mediator.send({"type": "admit", "peer_id": respondent.peer_id})
+            for peer in everyone:
+                for other in everyone:
+                    if other is not peer:
+                        await peer.frames_of(other.peer_id, 10)
+            for peer in everyone:  # one connection per feed
+                assert len(peer.subscriptions) == 2
+                assert all(len(f["feeds"]) == 1 for f in peer.of_type("subscription"))
+
+            # Mute at the SFU: the respondent's frames stop at the applicant, then resume.
+            await mediator.send({"type": "mute", "peer_id": respondent.peer_id, "media": "video"})
+            await until(lambda: respondent.of_type("mute"), 5, "the mute frame")
+            await asyncio.sleep(1.0)  # what was in flight when the mute took effect
+            assert await applicant.gained(respondent.peer_id, 2.0) <= 2
+            assert await applicant.gained(mediator.peer_id, 1.0) >= 5  # others still flow
+            await mediator.send({"type": "unmute", "peer_id": respondent.peer_id, "media": "video"})
+            seen = applicant.counters[respondent.peer_id].frames
+            await applicant.frames_of(respondent.peer_id, seen + 20)
+
+            # A caucus (背对背): the mediator and the applicant apart; each side sees only
+            # its own sub-room's feeds.
+            for who in (applicant, mediator):
+                await mediator.send({"type": "move", "peer_id": who.peer_id, "subroom": "a"})
+            await until(lambda: not respondent.subscriptions, 10, "the respondent unsubscribed")
+            await until(
+                lambda: (
+                    applicant.receiving() == {mediator.peer_id}
+                    and mediator.receiving() == {applicant.peer_id}
+                ),
+                10,
+                "the caucus seeing only each other",
+            )
+            assert len(respondent.of_type("unsubscribed")) == 2
+            assert await applicant.gained(mediator.peer_id, 1.0) >= 5
+
+            # The applicant leaves: the mediator's connection for its feed goes.
+            before = len(mediator.of_type("unsubscribed"))
+            await applicant.send({"type": "leave"})
+            await until(lambda: len(mediator.of_type("unsubscribed")) == before + 1, 10,
+                        "the mediator's unsubscribed")  # fmt: skip
+            assert mediator.subscriptions == {}
+        finally:
+            for peer in everyone:
+                await peer.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_janus_that_is_not_there_is_a_clear_error_frame(sfu_server, now_session, janus_gone):
+    s = now_session("hearing")
+    server = sfu_server(janus_gone, "any-secret")
+    with connect(f"ws://{server}/ws/rooms/{s['id']}") as ws:
+        ws.send(json.dumps({"type": "join", "token": s["tokens"]["presiding_judge"]}))
+        welcome = json.loads(ws.recv(timeout=5))
+        assert welcome["type"] == "welcome" and welcome["media"] == "sfu"
+        offer = {"type": "offer", "sdp": "v=0\r\n"}
+        ws.send(json.dumps({"type": "publish", "sdp": offer}))
+        while (frame := json.loads(ws.recv(timeout=10)))["type"] != "error":
+            pass
+    assert frame["code"] == "media-server-unavailable"
+    assert "media server" in frame["error"]
+    assert "媒体服务器" in frame["words"]["zh"]
+    assert "janus" not in json.dumps(frame).lower()  # where Janus is stays the server's
+
+
+def test_a_mesh_room_refuses_media_frames(join, now_session):
+    s = now_session("hearing")
+    judge = join(s["id"], s["tokens"]["presiding_judge"])
+    assert judge.welcome["media"] == "mesh"
+    judge.send({"type": "publish", "sdp": {"type": "offer", "sdp": "v=0"}})
+    assert "mesh" in judge.expect("error")["error"]
