@@ -306,18 +306,18 @@ class SfuDriver:
                  "feeds": [{**of.public(), "mids": mids}]}  # fmt: skip
         await self._send(media, key[0], frame)
 
-    async def _unsubscribe(self, media: MediaRoom, key: tuple[str, str], tell: bool = True) -> None:
+    async def _unsubscribe(self, media: MediaRoom, key: tuple[str, str]) -> None:
         feed = media.feeds.pop(key)
         if feed.handle is not None:
             with contextlib.suppress(JanusError):  # Janus may have hung it up already
                 await feed.handle.handle.detach()
-        if tell:
-            await self._send(media, feed.subscriber, {"type": "unsubscribed", "pc": feed.pc})
+        await self._send(media, feed.subscriber, {"type": "unsubscribed", "pc": feed.pc})
 
     async def _retire(self, media: MediaRoom, peer_id: str, peer: PeerMedia) -> None:
-        """A peer's publisher and every connection of or to it go (``peers`` has it no more)."""
+        """A peer's publisher and every connection of or to it go (``peers`` has it no more;
+        one sent back to wait is still there to hear of its own)."""
         for key in [k for k in media.feeds if peer_id in k]:
-            await self._unsubscribe(media, key, tell=key[0] != peer_id)
+            await self._unsubscribe(media, key)
         if peer.publisher is not None:
             with contextlib.suppress(JanusError):
                 await peer.publisher.handle.detach()  # Janus takes the feed out of the room

@@ -89,6 +89,13 @@ def test_a_mediation_through_janus_waiting_room_caucus_mute_and_leave(
             await until(lambda: len(mediator.of_type("unsubscribed")) == before + 1, 10,
                         "the mediator's unsubscribed")  # fmt: skip
             assert mediator.subscriptions == {}
+
+            # Back in the main room with the respondent, who is then removed: its feed goes.
+            await mediator.send({"type": "move", "peer_id": mediator.peer_id, "subroom": "main"})
+            await mediator.frames_of(respondent.peer_id, 10)
+            await respondent.frames_of(mediator.peer_id, 10)
+            await mediator.send({"type": "remove", "peer_id": respondent.peer_id})
+            await until(lambda: mediator.subscriptions == {}, 10, "the removed peer's feed gone")
         finally:
             for peer in everyone:
                 await peer.close()
