@@ -126,3 +126,58 @@ def test_a_mesh_room_refuses_media_frames(join, now_session):
     assert judge.welcome["media"] == "mesh"
     judge.send({"type": "publish", "sdp": {"type": "offer", "sdp": "v=0"}})
     assert "mesh" in judge.expect("error")["error"]
+
+
+@pytest.mark.media
+def test_a_hearing_through_janus_the_witness_apart_until_called(
+    janus: JanusServer, sfu_server, now_session, court_staff
+):
+    people = [
+        {"role": "presiding_judge", "staff_id": court_staff["luoyang-judge1"].id},
+        {"role": "clerk", "staff_id": court_staff["luoyang-clerk1"].id},  # not in the room
+        {"role": "party", "name": "王五", "side": "plaintiff", "phone": "13800000002"},
+        {"role": "party", "name": "赵七", "side": "defendant", "phone": "13800000007"},
+        {"role": "witness", "name": "吴八", "phone": "13800000006"},
+    ]
+    s = now_session("hearing", participants=people)
+    url = f"ws://{sfu_server(janus.url, janus.api_secret)}/ws/rooms/{s['id']}"
+    judge = SfuPeer(url, s["tokens"]["presiding_judge"])
+    plaintiff = SfuPeer(url, s["tokens"]["plaintiff"])
+    defendant = SfuPeer(url, s["tokens"]["defendant"])
+    witness = SfuPeer(url, s["tokens"]["witness"])
+    court = [judge, plaintiff, defendant]
+
+    async def scenario() -> None:
+        try:
+            judge.start()
+            await until(lambda: judge.peer_id, 10, "the judge's welcome")
+            for peer in (plaintiff, defendant, witness):
+                peer.start()
+            await until(lambda: len(judge.waiting) == 3, 10, "three waiting")
+            for party in (plaintiff, defendant):
+                await judge.send({"type": "admit", "peer_id": party.peer_id})
+            # Three participants, each receiving the two others' frames (a feed per pc).
+            for peer in court:
+                for other in court:
+                    if other is not peer:
+                        await peer.frames_of(other.peer_id, 10)
+            assert witness.of_type("subscription") == []  # waiting apart: no media at all
+
+            await judge.send({"type": "admit", "peer_id": witness.peer_id})
+            for other in court:
+                await witness.frames_of(other.peer_id, 10)
+                await other.frames_of(witness.peer_id, 10)
+            # Testified, sent back to wait: the witness's feed goes, and so do its own.
+            await judge.send({"type": "dismiss", "peer_id": witness.peer_id})
+            await until(lambda: not witness.subscriptions, 10, "the witness unsubscribed")
+            await until(
+                lambda: all(witness.peer_id not in p.receiving() for p in court),
+                10,
+                "the court no longer receiving the witness",
+            )
+            assert await plaintiff.gained(defendant.peer_id, 1.0) >= 5  # the hearing goes on
+        finally:
+            for peer in [*court, witness]:
+                await peer.close()
+
+    asyncio.run(scenario())
