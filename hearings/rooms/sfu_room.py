@@ -105,6 +105,18 @@ class SfuDriver:
             await self._close(session_id)
         await client.close()
 
+    def videorooms(self, wait: float = 10.0) -> dict[int, int]:
+        """This process's sessions with a VideoRoom at Janus, and its Janus room id."""
+        with self._guard:
+            loop = self._loop
+        if loop is None:
+            return {}
+
+        async def read() -> dict[int, int]:
+            return {s: m.videoroom.id for s, m in self._rooms.items() if m.videoroom is not None}
+
+        return asyncio.run_coroutine_threadsafe(read(), loop).result(wait)
+
     # --- what the hub asks (from its threads; none of these waits for Janus) --------------
     def frame(self, room: Room, me: PeerInfo, message: dict[str, Any]) -> None:
         """A media frame from an admitted peer: ``publish``, ``subscribed``, ``candidate``."""
@@ -179,8 +191,10 @@ class SfuDriver:
 
     async def _publish(self, room: Room, me: PeerInfo, offer: dict[str, str]) -> None:
         media = self._rooms.get(room.session_id)
-        if media is None or media.closed:
-            media = self._rooms[room.session_id] = MediaRoom(room.session_id, room)
+        if media is None or media.closed or (media.janus and media.janus.ended):
+            # A Janus session that died (Janus restarted) takes its room with it: a new one.
+            muted = media.muted if media is not None else {}
+            media = self._rooms[room.session_id] = MediaRoom(room.session_id, room, muted=muted)
         async with media.lock:
             old = media.peers.pop(me.peer_id, None)
             if old is not None:  # publishing anew (a new camera, a reconnection)

@@ -14,8 +14,19 @@ import json
 import pytest
 from websockets.sync.client import connect
 
+from hearings.sfu.janus import JanusClient
 from tests.fixtures.janus import JanusServer
 from tests.fixtures.sfu import SfuPeer, until
+
+
+async def room_exists(janus: JanusServer, room: int) -> bool:
+    """Whether Janus has the VideoRoom ``room`` (asked on a session of the test's own)."""
+    async with JanusClient(janus.url, janus.api_secret) as client:
+        session = await client.create_session()
+        handle = await session.attach()
+        answer = await handle.message({"request": "exists", "room": room})
+        await session.destroy()
+        return bool(answer["exists"])
 
 
 @pytest.mark.media
@@ -23,7 +34,8 @@ def test_a_mediation_through_janus_waiting_room_caucus_mute_and_leave(
     janus: JanusServer, sfu_server, now_session
 ):
     s = now_session("mediation")
-    url = f"ws://{sfu_server(janus.url, janus.api_secret)}/ws/rooms/{s['id']}"
+    server = sfu_server(janus.url, janus.api_secret)
+    url = server.url(s["id"])
     mediator = SfuPeer(url, s["tokens"]["mediator"])
     applicant = SfuPeer(url, s["tokens"]["applicant"])
     respondent = SfuPeer(url, s["tokens"]["respondent"])
@@ -96,6 +108,16 @@ def test_a_mediation_through_janus_waiting_room_caucus_mute_and_leave(
             await respondent.frames_of(mediator.peer_id, 10)
             await mediator.send({"type": "remove", "peer_id": respondent.peer_id})
             await until(lambda: mediator.subscriptions == {}, 10, "the removed peer's feed gone")
+
+            # The end: the session's VideoRoom is destroyed at Janus.
+            driver = server.app.extensions["hearings.hub"].sfu
+            (videoroom,) = driver.videorooms().values()
+            assert await room_exists(janus, videoroom)
+            await mediator.send({"type": "end"})
+            await until(lambda: mediator.task is not None and mediator.task.done(), 10,
+                        "the mediator's socket closed")  # fmt: skip
+            await until(lambda: driver.videorooms() == {}, 10, "the driver letting go")
+            assert not await room_exists(janus, videoroom)
         finally:
             for peer in everyone:
                 await peer.close()
@@ -106,7 +128,7 @@ def test_a_mediation_through_janus_waiting_room_caucus_mute_and_leave(
 def test_a_janus_that_is_not_there_is_a_clear_error_frame(sfu_server, now_session, janus_gone):
     s = now_session("hearing")
     server = sfu_server(janus_gone, "any-secret")
-    with connect(f"ws://{server}/ws/rooms/{s['id']}") as ws:
+    with connect(server.url(s["id"])) as ws:
         ws.send(json.dumps({"type": "join", "token": s["tokens"]["presiding_judge"]}))
         welcome = json.loads(ws.recv(timeout=5))
         assert welcome["type"] == "welcome" and welcome["media"] == "sfu"
@@ -140,7 +162,7 @@ def test_a_hearing_through_janus_the_witness_apart_until_called(
         {"role": "witness", "name": "吴八", "phone": "13800000006"},
     ]
     s = now_session("hearing", participants=people)
-    url = f"ws://{sfu_server(janus.url, janus.api_secret)}/ws/rooms/{s['id']}"
+    url = sfu_server(janus.url, janus.api_secret).url(s["id"])
     judge = SfuPeer(url, s["tokens"]["presiding_judge"])
     plaintiff = SfuPeer(url, s["tokens"]["plaintiff"])
     defendant = SfuPeer(url, s["tokens"]["defendant"])
