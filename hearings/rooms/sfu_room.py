@@ -47,6 +47,8 @@ T = TypeVar("T")
 
 #: How long a publisher's connection may take to come up at Janus, seconds.
 UP_TIMEOUT = 15.0
+#: Candidates kept for a publisher not yet made (a browser sends a few dozen at most).
+EARLY_CANDIDATES = 64
 #: The frames a peer sends the server in SFU mode (``candidate`` with a ``pc``, too).
 MEDIA_FRAMES = ("publish", "subscribed")
 
@@ -183,7 +185,8 @@ class SfuDriver:
                     janus, media.secret, description=f"session {media.session_id}"
                 )
             except JanusError:
-                await janus.destroy()
+                with contextlib.suppress(JanusError):
+                    await janus.destroy()
                 raise
             media.janus = janus
             event(log, "room.sfu-room", session=media.session_id, videoroom=media.videoroom.id)
@@ -204,6 +207,10 @@ class SfuDriver:
                 videoroom = await self._videoroom(media)
                 peer.publisher = publisher = await videoroom.publisher(me.name)
                 answer = await publisher.publish(offer)
+                peer.ready = True  # and later candidates go straight to the handle
+                while media.early.get(me.peer_id):
+                    with contextlib.suppress(JanusError):  # one bad candidate fails no publish
+                        await publisher.handle.trickle(media.early[me.peer_id].pop(0))
                 for kind in media.muted.get(me.peer_id, ()):
                     await videoroom.moderate(publisher.feed, publisher.mid(kind), mute=True)
             except JanusError as error:
@@ -214,7 +221,6 @@ class SfuDriver:
                 code = "media-server-unavailable" if error.code is None else "media-refused"
                 await self._refuse(code, media, me.peer_id, error)
                 return
-            peer.ready = True
             await self._send(media, me.peer_id, {"type": "published", "sdp": answer})
         try:
             await publisher.wait_until_up(UP_TIMEOUT)
@@ -243,6 +249,12 @@ class SfuDriver:
         if media is not None and pc == "publisher":
             peer = media.peers.get(peer_id)
             handle = peer.publisher.handle if peer and peer.publisher else None
+            if handle is None or not peer or not peer.ready:
+                # Browsers trickle right after their offer: kept until it is published.
+                early = media.early.setdefault(peer_id, [])
+                if len(early) < EARLY_CANDIDATES:
+                    early.append(candidate)
+                return
         else:
             feed = self._feed(media, peer_id, pc)
             handle = feed.handle.handle if feed and feed.handle else None
@@ -345,6 +357,7 @@ class SfuDriver:
             if peer is not None:
                 await self._retire(media, peer_id, peer)
             media.muted.pop(peer_id, None)
+            media.early.pop(peer_id, None)
         await self._refresh(media)
 
     async def _close(self, session_id: int) -> None:

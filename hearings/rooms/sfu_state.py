@@ -70,6 +70,8 @@ class MediaRoom:
     feeds: dict[tuple[str, str], Feed] = field(default_factory=dict)
     #: What a moderator muted, by peer id (applied again when the peer publishes anew).
     muted: dict[str, set[str]] = field(default_factory=dict)
+    #: Candidates a client trickled before its publisher's handle existed, by peer id.
+    early: dict[str, list[dict[str, Any] | None]] = field(default_factory=dict)
     #: Changes to peers and feeds one at a time.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False

@@ -198,6 +198,7 @@ def test_a_hearing_through_janus_the_witness_apart_until_called(
                 "the court no longer receiving the witness",
             )
             assert await plaintiff.gained(defendant.peer_id, 1.0) >= 5  # the hearing goes on
+            assert [f for p in [*court, witness] for f in p.of_type("error")] == []
         finally:
             for peer in [*court, witness]:
                 await peer.close()
