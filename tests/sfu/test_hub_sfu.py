@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import pytest
 from websockets.sync.client import connect
@@ -140,6 +141,10 @@ def test_a_janus_that_is_not_there_is_a_clear_error_frame(sfu_server, now_sessio
     assert "media server" in frame["error"]
     assert "媒体服务器" in frame["words"]["zh"]
     assert "janus" not in json.dumps(frame).lower()  # where Janus is stays the server's
+    # The driver's loop thread stops with the hub.
+    assert "sfu-loop" in {t.name for t in threading.enumerate()}
+    server.app.extensions["hearings.hub"].shutdown(wait=5)
+    assert "sfu-loop" not in {t.name for t in threading.enumerate()}
 
 
 def test_a_mesh_room_refuses_media_frames(join, now_session):
