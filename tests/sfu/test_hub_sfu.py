@@ -209,3 +209,19 @@ def test_a_hearing_through_janus_the_witness_apart_until_called(
                 await peer.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.media
+def test_an_offer_janus_refuses_is_an_error_frame_with_its_code(
+    janus: JanusServer, sfu_server, now_session
+):
+    s = now_session("hearing")
+    server = sfu_server(janus.url, janus.api_secret)
+    with connect(server.url(s["id"])) as ws:
+        ws.send(json.dumps({"type": "join", "token": s["tokens"]["presiding_judge"]}))
+        assert json.loads(ws.recv(timeout=5))["media"] == "sfu"
+        ws.send(json.dumps({"type": "publish", "sdp": {"type": "offer", "sdp": "v=0\r\n"}}))
+        while (frame := json.loads(ws.recv(timeout=15)))["type"] != "error":
+            pass
+    assert frame["code"] == "media-refused"
+    assert frame["words"]["en"] and frame["words"]["zh"]
