@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures.rooms",
     "tests.fixtures.witness",
     "tests.fixtures.janus",
+    "tests.fixtures.sfu",
 ]
 
 PG_URL = os.environ.get("HEARINGS_TEST_DATABASE_URL")

@@ -10,7 +10,8 @@ from hearings.scheduling import signals
 
 
 def init_app(app: Flask) -> None:
-    """Create this process's hub (Redis bus when configured) and follow session changes;
+    """Create this process's hub (Redis bus when configured; the SFU driver when Janus is)
+    and follow session changes;
     the rooms' words for their refusal codes."""
     from hearings.errors import register_words
     from hearings.rooms.words import WORDS
@@ -20,11 +21,18 @@ def init_app(app: Flask) -> None:
     from hearings.rooms.hub import Hub
     from hearings.rooms.redis_bus import RedisBus
     from hearings.rooms.services import record_attendance
+    from hearings.rooms.sfu_room import SfuDriver
+    from hearings.sfu.settings import janus_settings
 
     url = app.config["REDIS_URL"]
     bus = RedisBus(url, app.config["ROOM_BUS_PREFIX"]) if url else LocalBus()
+    janus = janus_settings(app.config)
     app.extensions["hearings.hub"] = Hub(
-        bus, record_attendance, app.app_context, ping_interval=app.config["ROOM_PING_INTERVAL"]
+        bus,
+        record_attendance,
+        app.app_context,
+        ping_interval=app.config["ROOM_PING_INTERVAL"],
+        sfu=SfuDriver(janus) if janus is not None else None,
     )
     app.config.setdefault(
         "SOCK_SERVER_OPTIONS",

@@ -15,6 +15,8 @@ from hearings.rooms.bus import Bus, BusUnavailable, PeerInfo
 from hearings.rooms.connection import Connection
 from hearings.rooms.moderation import ProtocolError
 from hearings.rooms.room import EventSink, Room, waiting_frame
+from hearings.rooms.sfu_room import MEDIA_FRAMES, SfuDriver
+from hearings.rooms.sfu_state import MediaFrameError
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,11 @@ class Hub:
         on_event: EventSink,
         context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
         ping_interval: float = 20.0,
+        sfu: SfuDriver | None = None,
     ) -> None:
         self.bus = bus
+        #: The SFU (Janus) driver when one is configured; None: the browser mesh.
+        self.sfu = sfu
         #: One pinger for all of this process's sockets (not a timer in each socket's reader:
         #: a select per frame per socket costs the relay a tenth of its CPU).
         self.ping_interval = ping_interval
@@ -76,6 +81,8 @@ class Hub:
                 self._stopping.set()
                 self.bus.stop()
                 self._started = False
+        if self.sfu is not None:
+            self.sfu.stop()
 
     def _ping(self) -> None:
         """Ping every socket once each interval, the pings spread evenly over it (a burst of
@@ -106,6 +113,8 @@ class Hub:
         for conn in connections:
             conn.close(code, reason)
         self._empty.wait(wait)
+        if self.sfu is not None:
+            self.sfu.stop()
         return len(connections)
 
     def room(self, session_id: int) -> Room:
@@ -205,6 +214,9 @@ class Hub:
                 # never from a copy of the server's rule about roles.
                 "can": list(info.can),
                 "state": info.state,
+                # The media plane: "sfu" (publish to and subscribe from the server) or
+                # "mesh" (offer to peers).
+                "media": "mesh" if self.sfu is None else "sfu",
                 "peers": [],
                 "ice_servers": ice_servers,
             }
@@ -224,6 +236,8 @@ class Hub:
                         conn.send(waiting_frame(waiting, kind))
                 if kind == "mediation":
                     room.tell_subrooms(roster)
+                if self.sfu is not None:
+                    self.sfu.refresh(room)
             else:
                 conn.send(welcome)
                 moderators = [m.peer_id for m in room.moderators()]
@@ -247,6 +261,10 @@ class Hub:
                 # The roster is put right (and the room told) when Redis is back.
                 current = info
             room.record(current, conn.departure, {})
+            if self.sfu is not None:
+                self.sfu.drop(room, info.peer_id)
+                if room.empty:  # the last of this process's peers (SFU mode: one process)
+                    self.sfu.close(info.session_id)
         finally:
             with self._lock:
                 self._open -= 1
@@ -262,7 +280,9 @@ class Hub:
         me, target = room.peers_by_id([conn.info.peer_id, to if isinstance(to, str) else ""])
         if me is None:
             raise ProtocolError("not in the room")
-        if kind_of in RELAYED:
+        if kind_of in MEDIA_FRAMES or (kind_of == "candidate" and "pc" in message):
+            self._media(room, me, message)
+        elif kind_of in RELAYED:
             self._relay(room, me, target, message)
         elif kind_of == "leave":
             room.remember(me, False)  # leaving on purpose: coming back means asking again
@@ -275,8 +295,20 @@ class Hub:
                 raise ProtocolError(f"only the judge or mediator may {kind_of}")
             with room.entry():
                 moderation.ACTIONS[kind_of](room, me, message, kind)
+            if self.sfu is not None:  # after the roster changed, outside the room's lock
+                self.sfu.follow(room, kind_of, message)
         else:
             raise ProtocolError(f"unknown frame type {kind_of!r}")
+
+    def _media(self, room: Room, me: PeerInfo, message: dict[str, Any]) -> None:
+        if self.sfu is None:
+            raise ProtocolError("this room is a mesh: send offers to peers")
+        if me.state != "admitted":
+            raise ProtocolError("wait until you are admitted")
+        try:
+            self.sfu.frame(room, me, message)
+        except MediaFrameError as error:
+            raise ProtocolError(str(error)) from None
 
     def _relay(
         self, room: Room, me: PeerInfo, target: PeerInfo | None, message: dict[str, Any]

@@ -1,6 +1,6 @@
-"""The moderator's controls of a room: admit, send back to wait, mute, remove, end, and the
-caucus sub-rooms of a mediation (背对背); ``Hub.handle`` calls them by frame type, each on
-the ``Room`` (its public methods only)."""
+"""The moderator's controls of a room: admit, send back to wait, mute and unmute, remove,
+end, and the caucus sub-rooms of a mediation (背对背); ``Hub.handle`` calls them by frame
+type, each on the ``Room`` (its public methods only)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,18 @@ def mute(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
           media=media)  # fmt: skip
 
 
+def unmute(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+    """Lift a moderator's mute (in SFU mode only a moderator can: the SFU enforced it)."""
+    target = _target(room, message)
+    media = message.get("media", "audio")
+    if media not in ("audio", "video"):
+        raise ProtocolError("media is audio or video")
+    room.send_to([target.peer_id],
+                 {"type": "unmute", "media": media, "by": me.peer_id})  # fmt: skip
+    event(log, "room.unmute", session=me.session_id, peer=target.peer_id, by=me.peer_id,
+          media=media)  # fmt: skip
+
+
 def remove(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
     target = _target(room, message)
     room.remember(target, False)
@@ -121,5 +133,5 @@ def move(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
 
 
 #: The moderator's frames and what acts on each.
-ACTIONS = {"admit": admit, "dismiss": dismiss, "mute": mute, "remove": remove, "end": end,
-           "move": move}  # fmt: skip
+ACTIONS = {"admit": admit, "dismiss": dismiss, "mute": mute, "unmute": unmute,
+           "remove": remove, "end": end, "move": move}  # fmt: skip

@@ -72,4 +72,20 @@ WORDS = {
         "该会议已结束或已取消。", "This session is over or cancelled.",
         detail="Session %(session_id)s is %(state)s.",
     ),
+    # The SFU's refusals of a peer's media (an ``error`` frame on the room's socket)
+    "media-server-unavailable": Words(
+        "媒体服务器暂时无法连接，音视频未能接通。请稍后重试；如仍不行，请联系承办法院。",
+        "The media server can't be reached, so your audio and video are not connected. Try "
+        "again shortly; if it still fails, contact the court in charge.",
+    ),
+    "media-refused": Words(
+        "媒体服务器未能接通您的音视频，请重新进入会议室；如仍不行，请联系承办法院。",
+        "The media server could not connect your audio and video. Enter the room again; if it "
+        "still fails, contact the court in charge.",
+    ),
+    "media-not-connected": Words(
+        "您的音视频未能连上媒体服务器（网络可能受限），请检查网络后重新进入会议室。",
+        "Your audio and video did not reach the media server (the network may be blocking "
+        "it). Check your connection and enter the room again.",
+    ),
 }  # fmt: skip

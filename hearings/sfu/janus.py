@@ -374,6 +374,12 @@ class JanusHandle:
                 waiter.future.set_exception(error)
         self._waiters.clear()
 
+    async def trickle(self, candidate: Event | None) -> None:
+        """Hand Janus one of the client's ICE candidates (``None``: the client has no more)."""
+        await self.session.send(
+            self.path, {"janus": "trickle", "candidate": candidate or {"completed": True}}
+        )
+
     async def detach(self) -> None:
         """Detach the handle (Janus hangs up its PeerConnection)."""
         if self.ended is not None or self.session.ended is not None:

@@ -1,0 +1,384 @@
+"""The hub's SFU mode: every admitted peer publishes to Janus and subscribes, through the
+server, to the feeds it may see (its sub-room's), over the room's own WebSocket.
+
+One asyncio loop thread per process (started on first use, stopped with the hub) runs the
+Janus client; the hub's WebSocket threads hand it work with ``run_coroutine_threadsafe`` and
+never wait for Janus. On the loop each session has a ``MediaRoom``: a Janus session, the
+VideoRoom (made on the first publish, with a random secret only the server knows), a
+publisher handle per peer and a subscriber handle per (subscriber, feed): one connection per
+feed (what aiortc can take; browsers take it too until Janus multistream lands). Which
+subscriptions exist is reconciled against the roster (``refresh``) after every change the
+hub makes (admit, dismiss, move, leave, remove), so caucus sub-rooms and the waiting room
+are kept apart at the SFU by the same rule as the signaling. The roster reads and the frames
+sent go through one I/O thread (the bus may be Redis), in order, never on the loop.
+
+SFU mode is single-process for now: the VideoRoom lives in this process's driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from hearings.logs import event
+from hearings.rooms.bus import PeerInfo
+from hearings.rooms.room import Room
+from hearings.rooms.sfu_state import (
+    Feed,
+    MediaFrameError,
+    MediaRoom,
+    PeerMedia,
+    refusal_frame,
+    sdp_of,
+)
+from hearings.sfu.janus import JanusClient, JanusError, JanusHandle
+from hearings.sfu.settings import JanusSettings
+from hearings.sfu.videoroom import VideoRoom
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How long a publisher's connection may take to come up at Janus, seconds.
+UP_TIMEOUT = 15.0
+#: Candidates kept for a publisher not yet made (a browser sends a few dozen at most).
+EARLY_CANDIDATES = 64
+#: The frames a peer sends the server in SFU mode (``candidate`` with a ``pc``, too).
+MEDIA_FRAMES = ("publish", "subscribed")
+
+
+class SfuDriver:
+    """This process's media at Janus: a loop thread and each session's ``MediaRoom``."""
+
+    def __init__(self, settings: JanusSettings, timeout: float = 10.0) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: JanusClient | None = None
+        #: Roster reads and frames out: one thread, so frames keep their order.
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="sfu-io")
+        self._rooms: dict[int, MediaRoom] = {}  # on the loop only
+
+    # --- the loop thread ----------------------------------------------------------------
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._guard:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                self._client = JanusClient(
+                    self.settings.url, self.settings.api_secret, timeout=self.timeout
+                )
+                self._thread = threading.Thread(
+                    target=loop.run_forever, name="sfu-loop", daemon=True
+                )
+                self._thread.start()
+                self._loop = loop
+            return self._loop
+
+    def _submit(self, work: Coroutine[Any, Any, None]) -> Future[None]:
+        future = asyncio.run_coroutine_threadsafe(work, self._running_loop())
+        future.add_done_callback(_report)
+        return future
+
+    def stop(self, wait: float = 15.0) -> None:
+        """Destroy every VideoRoom of this process at Janus and stop the loop thread."""
+        with self._guard:
+            loop, thread, client = self._loop, self._thread, self._client
+            self._loop = self._thread = self._client = None
+        if loop is None or thread is None or client is None:
+            return
+        done = asyncio.run_coroutine_threadsafe(self._close_all(client), loop)
+        with contextlib.suppress(Exception):  # logged by _close_all; stopping goes on
+            done.result(wait)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(wait)
+        if not thread.is_alive():
+            loop.close()
+
+    async def _close_all(self, client: JanusClient) -> None:
+        for session_id in list(self._rooms):
+            await self._close(session_id)
+        await client.close()
+
+    def videorooms(self, wait: float = 10.0) -> dict[int, int]:
+        """This process's sessions with a VideoRoom at Janus, and its Janus room id."""
+        with self._guard:
+            loop = self._loop
+        if loop is None:
+            return {}
+
+        async def read() -> dict[int, int]:
+            return {s: m.videoroom.id for s, m in self._rooms.items() if m.videoroom is not None}
+
+        return asyncio.run_coroutine_threadsafe(read(), loop).result(wait)
+
+    # --- what the hub asks (from its threads; none of these waits for Janus) --------------
+    def frame(self, room: Room, me: PeerInfo, message: dict[str, Any]) -> None:
+        """A media frame from an admitted peer: ``publish``, ``subscribed``, ``candidate``."""
+        kind = message.get("type")
+        if kind == "publish":
+            if "publish" not in me.can:
+                raise MediaFrameError("you may not publish")
+            self._submit(self._publish(room, me, sdp_of(message, "offer")))
+            return
+        pc = message.get("pc")
+        if not isinstance(pc, str) or not pc:
+            raise MediaFrameError("pc must name a connection")
+        if kind == "subscribed":
+            self._submit(self._subscribed(room, me, pc, sdp_of(message, "answer")))
+        else:
+            candidate = message.get("candidate")
+            if not isinstance(candidate, dict | None):
+                raise MediaFrameError("candidate must be an object")
+            self._submit(self._trickle(room.session_id, me.peer_id, pc, candidate))
+
+    def follow(self, room: Room, action: str, message: dict[str, Any]) -> None:
+        """Keep Janus in step with a moderator's action the hub has carried out."""
+        target = message.get("peer_id")
+        if action in ("mute", "unmute") and isinstance(target, str):
+            kind = message.get("media", "audio")
+            self._submit(self._moderate(room.session_id, target, str(kind), action == "mute"))
+        elif action == "remove" and isinstance(target, str):
+            self.drop(room, target)
+        elif action == "end":
+            self.close(room.session_id)
+        else:  # admit, dismiss, move: who may see whom changed
+            self.refresh(room)
+
+    def refresh(self, room: Room) -> None:
+        """Subscriptions to match the roster (after an admission, a move, a departure)."""
+        self._submit(self._refresh_room(room.session_id))
+
+    def drop(self, room: Room, peer_id: str) -> None:
+        """A peer is gone: its publisher leaves, its subscribers get ``unsubscribed``."""
+        self._submit(self._drop(room.session_id, peer_id))
+
+    def close(self, session_id: int) -> None:
+        """The session's media is over: destroy its VideoRoom."""
+        self._submit(self._close(session_id))
+
+    # --- on the loop --------------------------------------------------------------------
+    async def _in_io(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._io, call, *args)
+
+    async def _send(self, media: MediaRoom, peer_id: str, frame: dict[str, Any]) -> None:
+        await self._in_io(media.room.send_to, [peer_id], frame)
+
+    async def _refuse(self, code: str, media: MediaRoom, peer_id: str, error: Any) -> None:
+        event(log, "room.media-refused", logging.WARNING, session=media.session_id,
+              peer=peer_id, code=code, error=str(error))  # fmt: skip
+        await self._send(media, peer_id, refusal_frame(code))
+
+    async def _videoroom(self, media: MediaRoom) -> VideoRoom:
+        if media.videoroom is None:
+            assert self._client is not None
+            janus = await self._client.create_session()
+            try:
+                media.videoroom = await VideoRoom.create(
+                    janus, media.secret, description=f"session {media.session_id}"
+                )
+            except JanusError:
+                with contextlib.suppress(JanusError):
+                    await janus.destroy()
+                raise
+            media.janus = janus
+            event(log, "room.sfu-room", session=media.session_id, videoroom=media.videoroom.id)
+        return media.videoroom
+
+    async def _publish(self, room: Room, me: PeerInfo, offer: dict[str, str]) -> None:
+        media = self._rooms.get(room.session_id)
+        if media is None or media.closed or (media.janus and media.janus.ended):
+            # A Janus session that died (Janus restarted) takes its room with it: a new one.
+            muted = media.muted if media is not None else {}
+            media = self._rooms[room.session_id] = MediaRoom(room.session_id, room, muted=muted)
+        async with media.lock:
+            old = media.peers.pop(me.peer_id, None)
+            if old is not None:  # publishing anew (a new camera, a reconnection)
+                await self._retire(media, me.peer_id, old)
+            peer = media.peers[me.peer_id] = PeerMedia()
+            try:
+                videoroom = await self._videoroom(media)
+                peer.publisher = publisher = await videoroom.publisher(me.name)
+                answer = await publisher.publish(offer)
+                peer.ready = True  # and later candidates go straight to the handle
+                while media.early.get(me.peer_id):
+                    with contextlib.suppress(JanusError):  # one bad candidate fails no publish
+                        await publisher.handle.trickle(media.early[me.peer_id].pop(0))
+                for kind in media.muted.get(me.peer_id, ()):
+                    await videoroom.moderate(publisher.feed, publisher.mid(kind), mute=True)
+            except JanusError as error:
+                media.peers.pop(me.peer_id, None)
+                if peer.publisher is not None:
+                    with contextlib.suppress(JanusError):
+                        await peer.publisher.handle.detach()
+                code = "media-server-unavailable" if error.code is None else "media-refused"
+                await self._refuse(code, media, me.peer_id, error)
+                return
+            await self._send(media, me.peer_id, {"type": "published", "sdp": answer})
+        try:
+            await publisher.wait_until_up(UP_TIMEOUT)
+        except JanusError as error:
+            await self._refuse("media-not-connected", media, me.peer_id, error)
+            return
+        if media.peers.get(me.peer_id) is peer:
+            peer.live = True
+            await self._refresh(media)
+
+    async def _subscribed(self, room: Room, me: PeerInfo, pc: str, answer: dict[str, str]) -> None:
+        media = self._rooms.get(room.session_id)
+        feed = self._feed(media, me.peer_id, pc)
+        if media is None or feed is None or feed.handle is None:
+            return  # the feed went meanwhile: its ``unsubscribed`` is on its way
+        try:
+            await feed.handle.start(answer)
+        except JanusError as error:
+            await self._refuse("media-refused", media, me.peer_id, error)
+
+    async def _trickle(
+        self, session_id: int, peer_id: str, pc: str, candidate: dict[str, Any] | None
+    ) -> None:
+        media = self._rooms.get(session_id)
+        handle: JanusHandle | None = None
+        if media is not None and pc == "publisher":
+            peer = media.peers.get(peer_id)
+            handle = peer.publisher.handle if peer and peer.publisher else None
+            if handle is None or not peer or not peer.ready:
+                # Browsers trickle right after their offer: kept until it is published.
+                early = media.early.setdefault(peer_id, [])
+                if len(early) < EARLY_CANDIDATES:
+                    early.append(candidate)
+                return
+        else:
+            feed = self._feed(media, peer_id, pc)
+            handle = feed.handle.handle if feed and feed.handle else None
+        if handle is not None:
+            with contextlib.suppress(JanusError):  # a connection gone meanwhile
+                await handle.trickle(candidate)
+
+    @staticmethod
+    def _feed(media: MediaRoom | None, peer_id: str, pc: str) -> Feed | None:
+        if media is None:
+            return None
+        found = [f for f in media.feeds.values() if f.pc == pc and f.subscriber == peer_id]
+        return found[0] if found else None
+
+    async def _moderate(self, session_id: int, peer_id: str, kind: str, mute: bool) -> None:
+        media = self._rooms.get(session_id)
+        if media is None:
+            return
+        muted = media.muted.setdefault(peer_id, set())
+        (muted.add if mute else muted.discard)(kind)
+        peer = media.peers.get(peer_id)
+        if peer is None or peer.publisher is None or media.videoroom is None:
+            return  # nothing published yet: applied when it is
+        with contextlib.suppress(JanusError):  # the feed sends no such media
+            mid = peer.publisher.mid(kind)
+            await media.videoroom.moderate(peer.publisher.feed, mid, mute=mute)
+            event(log, "room.sfu-moderate", session=session_id, peer=peer_id, media=kind,
+                  mute=mute)  # fmt: skip
+
+    async def _refresh_room(self, session_id: int) -> None:
+        media = self._rooms.get(session_id)
+        if media is not None:
+            await self._refresh(media)
+
+    async def _refresh(self, media: MediaRoom) -> None:
+        async with media.lock:
+            if media.closed:
+                return
+            roster = await self._in_io(media.room.roster)
+            admitted = {p.peer_id: p for p in roster if p.state == "admitted"}
+            for peer_id in [p for p in media.peers if p not in admitted]:
+                await self._retire(media, peer_id, media.peers.pop(peer_id))
+            for info in admitted.values():
+                if "publish" not in info.can and "subscribe" in info.can:
+                    media.peers.setdefault(info.peer_id, PeerMedia()).ready = True
+            wanted = {
+                (sub, pub)
+                for sub, receiver in media.peers.items()
+                if receiver.ready
+                for pub, sender in media.peers.items()
+                if sender.live and pub != sub and admitted[pub].subroom == admitted[sub].subroom
+            }
+            for key in [k for k in media.feeds if k not in wanted]:
+                await self._unsubscribe(media, key)
+            new = [k for k in sorted(wanted) if k not in media.feeds]
+            await asyncio.gather(*(self._subscribe(media, k, admitted[k[1]]) for k in new))
+
+    async def _subscribe(self, media: MediaRoom, key: tuple[str, str], of: PeerInfo) -> None:
+        sender = media.peers[key[1]]
+        if media.videoroom is None or sender.publisher is None:
+            return
+        feed = media.feeds[key] = Feed(secrets.token_urlsafe(6), *key)
+        try:
+            feed.handle = await media.videoroom.subscriber(sender.publisher.feed)
+        except JanusError as error:
+            media.feeds.pop(key, None)
+            await self._refuse("media-refused", media, key[0], error)
+            return
+        mids = {
+            str(s["type"]): str(s["mid"])
+            for s in feed.handle.streams
+            if s.get("type") in ("audio", "video") and s.get("active", True)
+        }
+        frame = {"type": "subscription", "pc": feed.pc, "sdp": feed.handle.offer,
+                 "feeds": [{**of.public(), "mids": mids}]}  # fmt: skip
+        await self._send(media, key[0], frame)
+
+    async def _unsubscribe(self, media: MediaRoom, key: tuple[str, str]) -> None:
+        feed = media.feeds.pop(key)
+        if feed.handle is not None:
+            with contextlib.suppress(JanusError):  # Janus may have hung it up already
+                await feed.handle.handle.detach()
+        await self._send(media, feed.subscriber, {"type": "unsubscribed", "pc": feed.pc})
+
+    async def _retire(self, media: MediaRoom, peer_id: str, peer: PeerMedia) -> None:
+        """A peer's publisher and every connection of or to it go (``peers`` has it no more;
+        one sent back to wait is still there to hear of its own)."""
+        for key in [k for k in media.feeds if peer_id in k]:
+            await self._unsubscribe(media, key)
+        if peer.publisher is not None:
+            with contextlib.suppress(JanusError):
+                await peer.publisher.handle.detach()  # Janus takes the feed out of the room
+
+    async def _drop(self, session_id: int, peer_id: str) -> None:
+        media = self._rooms.get(session_id)
+        if media is None:
+            return
+        async with media.lock:
+            peer = media.peers.pop(peer_id, None)
+            if peer is not None:
+                await self._retire(media, peer_id, peer)
+            media.muted.pop(peer_id, None)
+            media.early.pop(peer_id, None)
+        await self._refresh(media)
+
+    async def _close(self, session_id: int) -> None:
+        media = self._rooms.pop(session_id, None)
+        if media is None:
+            return
+        async with media.lock:
+            media.closed = True
+            try:
+                if media.videoroom is not None:
+                    await media.videoroom.destroy()
+            except JanusError as error:
+                log.warning("sfu: session %s: VideoRoom not destroyed: %s", session_id, error)
+            finally:
+                if media.janus is not None:
+                    with contextlib.suppress(JanusError):
+                        await media.janus.destroy()
+            event(log, "room.sfu-closed", session=session_id)
+
+
+def _report(future: Future[None]) -> None:
+    """Log what a piece of the driver's work failed with (it never reaches a client)."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("sfu: work failed", exc_info=future.exception())
