@@ -136,7 +136,7 @@ def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
 def start(session_id: int) -> tuple[dict[str, Any], int]:
     """Start the recording with the powers granted (the principal's identity checked first)."""
     session = _officer_session(session_id)
-    recording = services.start_recording(current_user, session, list(_body(RecordingIn).powers))
+    recording = services.start_recording(current_user, session, _body(RecordingIn).powers)
     db.session.commit()
     services.launch_recorder(recording)
     return witness_state(session), 201
