@@ -201,3 +201,19 @@ def test_a_start_refused_is_in_the_audit_trail_and_said(app, now_session, join, 
         sa.select(AuditEvent).where(AuditEvent.action == "recording.failed")
     ).all()
     assert [a.detail["reason"] for a in audit] == ["session-not-recordable"]
+
+
+def test_the_room_page_shows_a_hearings_recording(now_session, staff_call, court_staff):
+    from hearings.rooms.panels import room_state
+
+    session = now_session("hearing")
+    sid = session["id"]
+    db.session.expire_all()
+    assert room_state(db.session.get(Session, sid)) == {"recording": None}
+    assert (
+        staff_call("POST", f"/sessions/{sid}/start", court_staff["luoyang-judge1"]).status_code
+        == 200
+    )
+    db.session.expire_all()
+    assert room_state(db.session.get(Session, sid)) == {"recording": "started"}
+    assert room_state(db.session.get(Session, now_session("liaison")["id"])) == {}
