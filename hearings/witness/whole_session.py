@@ -6,10 +6,13 @@ said to the room (``{"type": "recording", "state": "failed", "reason": …}``), 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
+from flask import Flask, current_app
+
 from hearings.courts.models import Staff
-from hearings.errors import Conflict, HearingsError, RuleViolation
+from hearings.errors import Conflict, HearingsError, RuleViolation, StillWorking
 from hearings.extensions import db
 from hearings.logs import event
 from hearings.rooms.moderation import CHAIRS
@@ -22,9 +25,11 @@ from hearings.witness import custody
 from hearings.witness.access import refuse
 from hearings.witness.models import Recording
 from hearings.witness.services import (
+    ACTIVE,
     active_recording,
     announce,
     launch_recorder,
+    load_recording,
     start_recording,
     stop_recording,
 )
@@ -33,6 +38,8 @@ log = logging.getLogger("hearings.recording")
 
 #: The ``stop_reason`` of a recording the session's end stopped.
 SESSION_ENDED = "the session ended"
+#: How often the end's stop is asked again while the recorder still closes its last segment.
+SEAL_ATTEMPTS = 20
 
 
 def start_session(actor: Staff, session: Session) -> Recording | None:
@@ -111,6 +118,32 @@ def on_session_progressed(session: Session, after: str, **_: Any) -> None:
         return
     try:
         stop_recording(None, recording, session, SESSION_ENDED)
-    except HearingsError as error:  # the recorder still closing: the stop stays requested
+    except HearingsError as error:  # the recorder still closes: the stop stays requested
         event(log, "recording.seal_pending", session=session.id, recording=recording.id,
               reason=error.code)  # fmt: skip
+        if not isinstance(error, StillWorking):
+            return
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(target=seal_when_closed, args=(app, recording.id),
+                         name=f"seal-{recording.id}", daemon=True).start()  # fmt: skip
+
+
+def seal_when_closed(app: Flask, recording_id: int) -> None:
+    """Ask the end's stop again (off the room's thread) until the recorder has closed its
+    last segment and the recording is sealed; one never sealed is logged."""
+    pause = threading.Event()
+    with app.app_context():
+        for _ in range(SEAL_ATTEMPTS):
+            db.session.expire_all()
+            recording = load_recording(recording_id)
+            if recording.status not in ACTIVE:
+                return  # sealed meanwhile (an officer's stop)
+            session = db.session.get(Session, recording.session_id)
+            assert session is not None
+            try:
+                stop_recording(None, recording, session, SESSION_ENDED)
+                return
+            except StillWorking:
+                db.session.rollback()
+                pause.wait(1.0)  # the recorder is still closing: ask again shortly
+        log.error("recording %s: the session ended but it could not be sealed", recording_id)
