@@ -97,6 +97,11 @@ def test_a_hearing_or_mediation_is_recorded_like_a_witnessing(
     assert verified.status_code == 200 and verified.json["ok"] is True, verified.json
     outsider = staff_call("GET", f"/sessions/{sid}/recordings", court_staff["luohe-clerk1"])
     assert outsider.status_code == 403
+    # A legal hold as for a witnessing: the involved court's admin places it, nobody else.
+    hold = {"json": {"reason": "上诉审查"}}
+    assert staff_call("PUT", f"/recordings/{rid}/hold", judge, **hold).status_code == 403
+    held = staff_call("PUT", f"/recordings/{rid}/hold", court_staff["luoyang-admin"], **hold)
+    assert held.status_code == 200 and held.json["legal_hold"] is True
 
 
 def test_a_liaison_meeting_is_not_recorded(now_session, staff_call, court_staff):
