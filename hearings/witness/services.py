@@ -69,6 +69,12 @@ def _recorded_kind(session: Session) -> None:
         raise RuleViolation("kind-not-recorded", session_id=session.id, kind=session.kind)
 
 
+def witness_record_of(session: Session, recording_id: int) -> None:
+    """Only a witnessing's recording has a witness record (见证笔录): 404 for another's."""
+    if session.kind != Kind.WITNESS:
+        raise NotFound("no-witness-record", recording_id=recording_id, kind=session.kind)
+
+
 def record_identity_check(
     actor: Staff,
     session: Session,

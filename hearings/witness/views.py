@@ -361,6 +361,7 @@ def record_pdf_response(staff: Any, recording_id: int) -> FileResponse:
 
     recording = services.load_recording(recording_id)
     session = require_recording_access(staff, recording, f"export recording {recording_id}")
+    services.witness_record_of(session, recording_id)
     now = utcnow()
     generated = (
         f"生成 Generated {local(now).strftime('%Y-%m-%d %H:%M:%S')} (北京时间) · "

@@ -113,6 +113,9 @@ WORDS = {
         "联络视频会议不录像。", "Liaison meetings are not recorded.",
         detail="Session %(session_id)s is a %(kind)s: only witnessings, hearings and "
         "mediations are recorded."),
+    "no-witness-record": Words(
+        "只有委托代理视频见证的录像才有见证笔录。", "Only a witnessing's recording has a witness record.",
+        detail="Recording %(recording_id)s is of a %(kind)s: it has no witness record."),
     "not-started-by-chair": Words(
         "只有审判长（庭审）或调解员（调解）可以开始会议。",
         "Only the presiding judge (a hearing) or the mediator (a mediation) starts the session.",

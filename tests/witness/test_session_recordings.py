@@ -97,6 +97,9 @@ def test_a_hearing_or_mediation_is_recorded_like_a_witnessing(
     assert verified.status_code == 200 and verified.json["ok"] is True, verified.json
     outsider = staff_call("GET", f"/sessions/{sid}/recordings", court_staff["luohe-clerk1"])
     assert outsider.status_code == 403
+    # Its record is the hearing's own (笔录), not a witness record.
+    no_record = staff_call("GET", f"/recordings/{rid}/record.pdf", judge)
+    assert no_record.status_code == 404 and no_record.json["code"] == "no-witness-record"
     # A legal hold as for a witnessing: the involved court's admin places it, nobody else.
     hold = {"json": {"reason": "上诉审查"}}
     assert staff_call("PUT", f"/recordings/{rid}/hold", judge, **hold).status_code == 403
