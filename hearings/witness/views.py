@@ -151,9 +151,10 @@ def start_recording(session_id: int, json: RecordingIn):
 
 @api.post("/sessions/<id:session_id>/start")
 @caller_required
-@spec.validate(resp=Responses(HTTP_200=StartedOut, **CHANGE))
+@spec.validate(resp=Responses(HTTP_200=StartedOut, **CHANGE, retry_after=("HTTP_503",)))
 def start_session(session_id: int):
-    """The chair starts the hearing or mediation: in progress, and recorded from now."""
+    """The chair starts the hearing or mediation: in progress, and recorded from now (503
+    with Retry-After while who is in the room can't be told)."""
     session = load_session(session_id)
     recording = whole_session.start_session(g.staff, session)
     db.session.commit()
