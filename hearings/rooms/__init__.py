@@ -6,8 +6,6 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
-from hearings.scheduling import signals
-
 
 def init_app(app: Flask) -> None:
     """Create this process's hub (Redis bus when configured; the SFU driver when Janus is)
@@ -51,6 +49,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(staff_pages)
     api.mount(app, views.api)
+    from hearings.scheduling import signals  # here: ``hearings.rooms.signals`` is its own
+
     signals.session_page_drawn.connect(_session_panel)
     signals.session_cancelled.connect(_close_cancelled_room)
     signals.session_changed.connect(_close_removed_participant)

@@ -1,6 +1,6 @@
 """The moderator's controls of a room: admit, send back to wait, mute and unmute, remove,
-end, and the caucus sub-rooms of a mediation (背对背); ``Hub.handle`` calls them by frame
-type, each on the ``Room`` (its public methods only)."""
+start, end, and the caucus sub-rooms of a mediation (背对背); ``Hub.handle`` calls them by
+frame type, each on the ``Room`` (its public methods only)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 from hearings.logs import event
 from hearings.rooms.bus import PeerInfo
 from hearings.rooms.room import Room, waiting_frame
+from hearings.rooms.signals import session_started
+from hearings.scheduling.vocabulary import Kind, ParticipantRole
 
 log = logging.getLogger("hearings.rooms.hub")  # the hub's log, as before
 
@@ -99,6 +101,21 @@ def remove(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None
     room.close_peers([target.peer_id], 4403, "removed by the court", "removed")
 
 
+#: Who starts a session of each kind that is started in its room (and recorded from then).
+CHAIRS: dict[str, str] = {
+    Kind.HEARING: ParticipantRole.PRESIDING_JUDGE,
+    Kind.MEDIATION: ParticipantRole.MEDIATOR,
+}
+
+
+def start(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+    """The chair opens the hearing or mediation: its recording starts (``session_started``)."""
+    if CHAIRS.get(kind) != me.role:
+        raise ProtocolError("only the presiding judge or the mediator starts the session")
+    event(log, "room.start", session=me.session_id, peer=me.peer_id, by=me.participant_id)
+    session_started.send(me.session_id, participant_id=me.participant_id)
+
+
 def end(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
     room.record(me, "ended", {})
     room.broadcast({"type": "ended", "by": me.peer_id})
@@ -134,4 +151,4 @@ def move(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
 
 #: The moderator's frames and what acts on each.
 ACTIONS = {"admit": admit, "dismiss": dismiss, "mute": mute, "unmute": unmute,
-           "remove": remove, "end": end, "move": move}  # fmt: skip
+           "remove": remove, "start": start, "end": end, "move": move}  # fmt: skip

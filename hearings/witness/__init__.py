@@ -1,4 +1,5 @@
-"""Power-of-attorney video witnessing: identity checks, the server's recorder peer,
+"""Power-of-attorney video witnessing (identity checks, the script) and the recordings of
+every recorded session (witnessing, hearing, mediation): the server's recorder peer,
 tamper-evident recordings (segments, custody log, signed manifest) and their verification."""
 
 from __future__ import annotations
@@ -29,3 +30,10 @@ def init_app(app: Flask) -> None:
     api.mount(app, views.api)
     room_page_drawn.connect(officer_panel)
     room_state_asked.connect(recording_indicator)
+    from hearings.rooms.signals import session_started
+    from hearings.scheduling.signals import session_progressed
+    from hearings.witness.whole_session import on_session_progressed, on_session_started
+
+    # A hearing or mediation is recorded from its chair's start to its end, unasked.
+    session_started.connect(on_session_started)
+    session_progressed.connect(on_session_progressed)

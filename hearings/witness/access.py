@@ -1,4 +1,5 @@
-"""Who may run a witnessing and who may see its recording; refusals are kept as evidence."""
+"""Who may run a witnessing or a session's recording and who may see a recording; refusals
+are kept as evidence."""
 
 from __future__ import annotations
 
@@ -10,18 +11,27 @@ from hearings.extensions import db
 from hearings.rooms.tokens import RECORDING_ROLES
 from hearings.scheduling.audit import record_refusal
 from hearings.scheduling.models import Participant, Session
-from hearings.scheduling.vocabulary import ParticipantRole
+from hearings.scheduling.vocabulary import Kind, ParticipantRole
 from hearings.witness import custody
 from hearings.witness.models import Recording
 
 JUDGE_ROLES = frozenset({ParticipantRole.PRESIDING_JUDGE, ParticipantRole.JUDGE})
 
+#: Who drives the recording of each kind of session that is recorded: the witnessing
+#: officer (a clerk or judge); a hearing's presiding judge, and its clerk, who keeps the
+#: hearing's record (笔录) and so runs its recording beside the judge; a mediation's
+#: mediator. A liaison meeting is not recorded.
+RECORDERS: dict[str, frozenset[str]] = {
+    Kind.WITNESS: RECORDING_ROLES,
+    Kind.HEARING: frozenset({ParticipantRole.PRESIDING_JUDGE, ParticipantRole.CLERK}),
+    Kind.MEDIATION: frozenset({ParticipantRole.MEDIATOR}),
+}
+
 
 def is_officer(staff: Staff, session: Session) -> bool:
-    """The witnessing officer: a clerk or judge of the session, taking part in it."""
-    return any(
-        p.staff_id == staff.id and p.role in RECORDING_ROLES for p in session.active_participants
-    )
+    """The one who drives the session's recording (``RECORDERS``), taking part in it."""
+    roles = RECORDERS.get(session.kind, frozenset())
+    return any(p.staff_id == staff.id and p.role in roles for p in session.active_participants)
 
 
 def involved_courts(session: Session) -> set[str]:
@@ -103,7 +113,7 @@ def _of_recorded_session(
 
 
 def require_officer(staff: Staff, session: Session, what: str) -> None:
-    """Only the session's witnessing officer may drive the witnessing (403, audited)."""
+    """Only the session's officer (``RECORDERS``) may drive its recording (403, audited)."""
     if not is_officer(staff, session):
         raise refuse(what, session, None, staff=staff)
 

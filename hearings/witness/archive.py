@@ -19,6 +19,7 @@ from hearings.errors import Conflict, Forbidden, NotFound
 from hearings.extensions import db
 from hearings.recording import timestamps
 from hearings.scheduling.models import Session
+from hearings.scheduling.vocabulary import Kind
 from hearings.timekeeping import isoformat, utcnow
 from hearings.witness import custody, script
 from hearings.witness.access import involved_courts
@@ -114,7 +115,9 @@ def segment_entry(segment: Segment) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> dict[str, Any]:
+def build_manifest(
+    recording: Recording, session: Session, sealed_by: Staff | None
+) -> dict[str, Any]:
     """Everything the record must prove, in one document to sign."""
     checks = db.session.scalars(
         sa.select(IdentityCheck)
@@ -145,14 +148,17 @@ def build_manifest(recording: Recording, session: Session, sealed_by: Staff) -> 
         ],
         "powers": recording.powers,
         "script": [mark_entry(m) for m in recording.marks],
+        # Only a witnessing has a script (a hearing's or mediation's manifest says None).
         "script_complete": script.is_complete(
             recording.powers, [script.Done(m.step, m.power) for m in recording.marks]
-        ),
+        )
+        if session.kind == Kind.WITNESS
+        else None,
         "segments": [segment_entry(s) for s in recording.segments],
         "started_at": isoformat(recording.started_at),
         "stopped_at": isoformat(recording.stopped_at),
         "stop_reason": recording.stop_reason,
-        "sealed_by": sealed_by.id,
+        "sealed_by": sealed_by.id if sealed_by else None,  # None: sealed as the session ended
         "custody_head": {"seq": log[-1].seq, "hash": log[-1].hash} if log else None,
         "key_id": keys.signing_id,
         "public_key": base64.b64encode(public_bytes(public)).decode(),
@@ -168,7 +174,7 @@ def mark_entry(mark: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> None:
+def seal(recording: Recording, session: Session, actor: Staff | None, folder: Path) -> None:
     """Sign the manifest, log the seal, and write the evidence package beside the segments."""
     manifest = build_manifest(recording, session, actor)
     signature = sign(manifest, manifest_keys().signing)
@@ -176,7 +182,7 @@ def seal(recording: Recording, session: Session, actor: Staff, folder: Path) -> 
     recording.signature = signature
     recording.sealed_at = utcnow()
     manifest_hash = file_sha256_bytes(recording.manifest.encode())
-    custody.append(recording, "sealed", actor.id, manifest_sha256=manifest_hash,
+    custody.append(recording, "sealed", actor.id if actor else None, manifest_sha256=manifest_hash,
                    key_id=manifest["key_id"], signature=signature)  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     token = _timestamp(recording, recording.manifest.encode())

@@ -23,6 +23,7 @@ def witness_record(recording_id: int):
     """The printable witness record (见证笔录) of a sealed recording."""
     recording = services.load_recording(recording_id)
     session = require_recording_access(current_user, recording, f"view recording {recording_id}")
+    services.witness_record_of(session, recording_id)
     archive.log_access(recording, current_user, "viewed", page="witness record")
     db.session.commit()
     return render_template(

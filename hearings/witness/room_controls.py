@@ -23,7 +23,7 @@ from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Participant, Session
 from hearings.timekeeping import isoformat
 from hearings.witness import archive, script, services
-from hearings.witness.access import is_officer, require_officer
+from hearings.witness.access import RECORDERS, is_officer, require_officer
 from hearings.witness.models import Recording
 from hearings.witness.schemas import IdentityCheckIn, ReasonIn, RecordingIn, StepIn, StopIn
 
@@ -136,7 +136,7 @@ def identity_check(session_id: int) -> tuple[dict[str, Any], int]:
 def start(session_id: int) -> tuple[dict[str, Any], int]:
     """Start the recording with the powers granted (the principal's identity checked first)."""
     session = _officer_session(session_id)
-    recording = services.start_recording(current_user, session, list(_body(RecordingIn).powers))
+    recording = services.start_recording(current_user, session, _body(RecordingIn).powers)
     db.session.commit()
     services.launch_recorder(recording)
     return witness_state(session), 201
@@ -203,7 +203,7 @@ def officer_panel(session: Session, participant: Participant) -> Markup | None:
 
 def recording_indicator(session: Session) -> dict[str, Any]:
     """Whether the room is being recorded as the page opens (later changes are announced)."""
-    if session.kind != "witness":
+    if session.kind not in RECORDERS:  # a liaison meeting: never recorded, no indicator
         return {}
     recording = services.active_recording(session.id)
     return {"recording": INDICATOR.get(recording.status) if recording else None}

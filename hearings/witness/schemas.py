@@ -30,10 +30,9 @@ class IdentityCheckIn(Strict):
 
 
 class RecordingIn(Strict):
-    #: ``["general"]`` or the special authorities granted (民诉法 Art. 62).
-    powers: Annotated[
-        list[Power], Field(min_length=1, max_length=7, default_factory=lambda: ["general"])
-    ]
+    #: A witnessing's: ``["general"]`` (when left out) or the special authorities granted
+    #: (民诉法 Art. 62). A hearing or mediation takes none.
+    powers: Annotated[list[Power], Field(min_length=1, max_length=7)] | None = None
 
 
 class StepIn(Strict):
@@ -101,6 +100,14 @@ class RecordingOut(BaseModel):
 
 class RecordingList(BaseModel):
     items: list[RecordingOut]
+
+
+class StartedOut(BaseModel):
+    """A started session: its state and the recording that runs from now."""
+
+    session_id: int
+    state: str
+    recording: RecordingOut | None
 
 
 class ScriptOut(BaseModel):

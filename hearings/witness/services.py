@@ -1,8 +1,10 @@
-"""The witnessing: identity checks, the recording's life, the script, and sealing."""
+"""The witnessing (identity checks, the script) and the recording's life of every recorded
+session kind (start, pause, resume, stop and seal)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from hearings.rooms import admitted_participants
 from hearings.rooms.bus import BusUnavailable
 from hearings.rooms.tokens import LIVE_STATUSES
 from hearings.scheduling.models import Participant, Session
-from hearings.scheduling.vocabulary import ParticipantRole
+from hearings.scheduling.vocabulary import Kind, ParticipantRole
 from hearings.timekeeping import utcnow
 from hearings.witness import custody, leases, script
-from hearings.witness.access import require_officer
+from hearings.witness.access import RECORDERS, require_officer
 from hearings.witness.archive import retention_end, salvage, seal
 from hearings.witness.identity import (
     IdentityError,
@@ -58,8 +60,19 @@ def load_recording(recording_id: int) -> Recording:
 
 
 def _witness_session(session: Session) -> None:
-    if session.kind != "witness":
+    if session.kind != Kind.WITNESS:
         raise RuleViolation("not-a-witnessing", session_id=session.id, kind=session.kind)
+
+
+def _recorded_kind(session: Session) -> None:
+    if session.kind not in RECORDERS:
+        raise RuleViolation("kind-not-recorded", session_id=session.id, kind=session.kind)
+
+
+def witness_record_of(session: Session, recording_id: int) -> None:
+    """Only a witnessing's recording has a witness record (见证笔录): 404 for another's."""
+    if session.kind != Kind.WITNESS:
+        raise NotFound("no-witness-record", recording_id=recording_id, kind=session.kind)
 
 
 def record_identity_check(
@@ -128,10 +141,7 @@ def require_present(session: Session, doing: str, roles: Any = WITNESSED_ROLES) 
     409 naming who is missing and what they are needed for (``doing``: ``start-recording``,
     ``check-identity``, ``mark-step``): a witnessing is of people seen and heard, not of a
     list."""
-    try:
-        here = admitted_participants(session.id)
-    except BusUnavailable:
-        raise StillWorking("room-unknown", retry_after=5) from None
+    here = _in_room(session.id)
     wanted = [p for p in session.active_participants if p.role in roles]
     missing = [p for p in wanted if p.id not in here]
     if missing:
@@ -153,33 +163,50 @@ def active_recording(session_id: int) -> Recording | None:
     )
 
 
-def start_recording(actor: Staff, session: Session, powers: list[str]) -> Recording:
-    """Start the witnessing's recording: the principal's identity must be checked first."""
+def start_recording(actor: Staff, session: Session, powers: Sequence[str] | None) -> Recording:
+    """Start the session's recording. A witnessing's needs its powers (``["general"]`` when
+    None) and the principal's identity checked first; a hearing's or mediation's takes no
+    powers and no check (it records whoever is there)."""
     require_officer(actor, session, f"record session {session.id}")
-    _witness_session(session)
+    _recorded_kind(session)
     if session.status not in LIVE_STATUSES:
         raise Conflict("session-not-recordable", session_id=session.id, state=session.status)
     if active_recording(session.id) is not None:
         raise Conflict("already-recording", session_id=session.id)
+    if session.kind != Kind.WITNESS:
+        if powers is not None:
+            raise RuleViolation("powers-only-witnessing", field="powers", kind=session.kind)
+        return _begin(actor, session, [], present=sorted(_in_room(session.id)))
     check = principal_check(session)
     if check is None:
         raise Conflict("identity-unchecked")
     try:
-        granted = script.check_powers(powers)
+        granted = script.check_powers(["general"] if powers is None else powers)
     except script.ScriptError as error:
         raise RuleViolation(error.code, field="powers", reason=str(error)) from None
     present = require_present(session, "start-recording")
+    return _begin(actor, session, granted, present=present, identity_check_id=check.id,
+                  masked_id_number=check.masked_id_number)  # fmt: skip
+
+
+def _begin(actor: Staff, session: Session, powers: list[str], **detail: Any) -> Recording:
     now = utcnow()
     recording = Recording(
-        session_id=session.id, status="recording", powers=granted, started_by_id=actor.id,
+        session_id=session.id, status="recording", powers=powers, started_by_id=actor.id,
         started_at=now, retain_until=retention_end(session.host_court_id, now),
         folder=f"session-{session.id}/{secrets.token_hex(8)}",
     )  # fmt: skip
     db.session.add(recording)
     db.session.flush()
-    custody.append(recording, "started", actor.id, powers=granted, present=present,
-                   identity_check_id=check.id, masked_id_number=check.masked_id_number)  # fmt: skip
+    custody.append(recording, "started", actor.id, powers=powers, **detail)
     return recording
+
+
+def _in_room(session_id: int) -> set[int]:
+    try:
+        return admitted_participants(session_id)
+    except BusUnavailable:
+        raise StillWorking("room-unknown", retry_after=5) from None
 
 
 def recorder_mode() -> str:
@@ -229,6 +256,7 @@ def mark_step(
 ) -> ScriptMark:
     """Mark the next step of the script at this moment of the recording."""
     require_officer(actor, session, f"drive the witnessing of session {session.id}")
+    _witness_session(session)
     if recording.status != "recording":
         raise Conflict("steps-while-recording", state=recording.status)
     try:
@@ -287,13 +315,18 @@ def resume_recording(actor: Staff, recording: Recording, session: Session) -> No
 
 
 def stop_recording(
-    actor: Staff, recording: Recording, session: Session, reason: str | None
+    actor: Staff | None, recording: Recording, session: Session, reason: str | None
 ) -> Recording:
-    """Stop and seal: the last segment closes, the manifest is signed, the folder written."""
-    require_officer(actor, session, f"stop the recording of session {session.id}")
+    """Stop and seal: the last segment closes, the manifest is signed, the folder written.
+    ``actor`` None: the session's end stops it (``reason`` says so)."""
+    if actor is not None:
+        require_officer(actor, session, f"stop the recording of session {session.id}")
     if recording.status not in ACTIVE:
         raise Conflict("recording-finished", state=recording.status)
-    complete = script.is_complete(recording.powers, done_steps(recording))
+    # A witnessing stopped before its script is done says why; a hearing has no script.
+    complete = session.kind != Kind.WITNESS or script.is_complete(
+        recording.powers, done_steps(recording)
+    )
     if not complete and not reason:
         raise RuleViolation("stop-reason-required", field="reason")
     rid = recording.id
@@ -316,7 +349,8 @@ def stop_recording(
         if segment.status == "open":  # its recorder is not in this process: salvage
             salvage(recording, segment, folder, "the recording stopped without its recorder")
     recording.status, recording.stopped_at, recording.stop_reason = "sealed", utcnow(), reason
-    custody.append(recording, "stopped", actor.id, reason=reason, script_complete=complete)
+    custody.append(recording, "stopped", actor.id if actor else None, reason=reason,
+                   script_complete=complete)  # fmt: skip
     seal(recording, session, actor, folder)
     # Sealed for everyone before the room hears of it: a panel that looks when it hears
     # "stopped" must find the seal, not the recording still running.

@@ -19,7 +19,7 @@ from hearings.rooms.tokens import RoomRefusal, verify_room_token
 from hearings.scheduling.access import load_session
 from hearings.scheduling.models import Session
 from hearings.timekeeping import isoformat, local, utcnow
-from hearings.witness import archive, custody, script, services
+from hearings.witness import archive, custody, script, services, whole_session
 from hearings.witness.access import refuse, require_recording_access
 from hearings.witness.models import IdentityCheck, Recording
 from hearings.witness.schemas import (
@@ -32,6 +32,7 @@ from hearings.witness.schemas import (
     RecordingList,
     RecordingOut,
     ScriptOut,
+    StartedOut,
     StepIn,
     StopIn,
     VerifyOut,
@@ -141,11 +142,27 @@ def list_identity_checks(session_id: int):
 @caller_required
 @spec.validate(json=RecordingIn, resp=Responses(HTTP_201=RecordingOut, **CHANGE))
 def start_recording(session_id: int, json: RecordingIn):
-    """Start the witnessing's server-side recording (principal's identity checked first)."""
-    recording = services.start_recording(g.staff, load_session(session_id), list(json.powers))
+    """Start the session's server-side recording (a witnessing's: identity checked first)."""
+    recording = services.start_recording(g.staff, load_session(session_id), json.powers)
     db.session.commit()
     services.launch_recorder(recording)
     return dump_recording(recording), 201
+
+
+@api.post("/sessions/<id:session_id>/start")
+@caller_required
+@spec.validate(resp=Responses(HTTP_200=StartedOut, **CHANGE, retry_after=("HTTP_503",)))
+def start_session(session_id: int):
+    """The chair starts the hearing or mediation: in progress, and recorded from now (503
+    with Retry-After while who is in the room can't be told)."""
+    session = load_session(session_id)
+    recording = whole_session.start_session(g.staff, session)
+    db.session.commit()
+    if recording is not None:
+        whole_session.launch(recording)
+    current = services.active_recording(session_id)
+    return {"session_id": session.id, "state": session.status,
+            "recording": dump_recording(current) if current else None}  # fmt: skip
 
 
 @api.get("/sessions/<id:session_id>/recordings")
@@ -345,6 +362,7 @@ def record_pdf_response(staff: Any, recording_id: int) -> FileResponse:
 
     recording = services.load_recording(recording_id)
     session = require_recording_access(staff, recording, f"export recording {recording_id}")
+    services.witness_record_of(session, recording_id)
     now = utcnow()
     generated = (
         f"生成 Generated {local(now).strftime('%Y-%m-%d %H:%M:%S')} (北京时间) · "

@@ -109,6 +109,21 @@ WORDS = {
     "not-a-witnessing": Words("此会议不是委托代理视频见证。", "This session is not a witnessed power of attorney.",
                               detail="Session %(session_id)s is a %(kind)s, not a witnessing."),
     # Recording (services)
+    "kind-not-recorded": Words(
+        "联络视频会议不录像。", "Liaison meetings are not recorded.",
+        detail="Session %(session_id)s is a %(kind)s: only witnessings, hearings and "
+        "mediations are recorded."),
+    "no-witness-record": Words(
+        "只有委托代理视频见证的录像才有见证笔录。", "Only a witnessing's recording has a witness record.",
+        detail="Recording %(recording_id)s is of a %(kind)s: it has no witness record."),
+    "not-started-by-chair": Words(
+        "只有审判长（庭审）或调解员（调解）可以开始会议。",
+        "Only the presiding judge (a hearing) or the mediator (a mediation) starts the session.",
+        detail="Session %(session_id)s (a %(kind)s) is started by its presiding judge "
+        "(hearing) or mediator (mediation)."),
+    "powers-only-witnessing": Words(
+        "只有委托代理视频见证才需列明代理权限。", "Powers are named only for a witnessing.",
+        detail="powers: only a witnessing grants powers, not a %(kind)s."),
     "session-not-recordable": Words(
         "该会议已结束或已取消，不能录像。", "This session is over or cancelled: it can't be recorded.",
         detail="Session %(session_id)s is %(state)s: nothing can be recorded."),
