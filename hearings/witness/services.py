@@ -315,10 +315,17 @@ def resume_recording(actor: Staff, recording: Recording, session: Session) -> No
 
 
 def stop_recording(
-    actor: Staff | None, recording: Recording, session: Session, reason: str | None
+    actor: Staff | None,
+    recording: Recording,
+    session: Session,
+    reason: str | None,
+    *,
+    wait: float | None = None,
 ) -> Recording:
     """Stop and seal: the last segment closes, the manifest is signed, the folder written.
-    ``actor`` None: the session's end stops it (``reason`` says so)."""
+    ``actor`` None: the session's end stops it (``reason`` says so). ``wait``: how long to
+    wait for the recorder to close its last segment (``RECORDER_STOP_TIMEOUT`` by default);
+    past it, 503 ``recorder-closing`` and the stop stays requested."""
     if actor is not None:
         require_officer(actor, session, f"stop the recording of session {session.id}")
     if recording.status not in ACTIVE:
@@ -332,7 +339,7 @@ def stop_recording(
     rid = recording.id
     recording.stop_requested_at = leases.wall_clock()
     db.session.commit()  # release the database: the recorder reports its last segment
-    timeout = float(current_app.config["RECORDER_STOP_TIMEOUT"])
+    timeout = float(current_app.config["RECORDER_STOP_TIMEOUT"]) if wait is None else wait
     if rid in recorders().runs:
         try:
             recorders().stop(rid, timeout)

@@ -40,6 +40,10 @@ log = logging.getLogger("hearings.recording")
 SESSION_ENDED = "the session ended"
 #: How often the end's stop is asked again while the recorder still closes its last segment.
 SEAL_ATTEMPTS = 20
+#: How long the end waits for the recorder, on the room's thread: the room's lock is held
+#: meanwhile (the in-process bus has one lock for every room), so briefly; past it the seal
+#: is finished from a thread of its own (``seal_when_closed``).
+END_WAIT_SECONDS = 2.0
 
 
 def start_session(actor: Staff, session: Session) -> Recording | None:
@@ -117,7 +121,8 @@ def on_session_progressed(session: Session, after: str, **_: Any) -> None:
     if recording is None:
         return
     try:
-        stop_recording(None, recording, session, SESSION_ENDED)
+        wait = min(END_WAIT_SECONDS, float(current_app.config["RECORDER_STOP_TIMEOUT"]))
+        stop_recording(None, recording, session, SESSION_ENDED, wait=wait)
     except HearingsError as error:  # the recorder still closes: the stop stays requested
         event(log, "recording.seal_pending", session=session.id, recording=recording.id,
               reason=error.code)  # fmt: skip
