@@ -71,27 +71,25 @@ def dismiss(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> Non
     room.record(target, "moved", {"to": "waiting", "by": me.peer_id})
 
 
-def mute(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+def _tell_mute(room: Room, me: PeerInfo, message: dict[str, Any], action: str) -> None:
+    """Tell the target peer to mute or unmute its audio or video (``action``), and log it."""
     target = _target(room, message)
     media = message.get("media", "audio")
     if media not in ("audio", "video"):
         raise ProtocolError("media is audio or video")
     room.send_to([target.peer_id],
-                 {"type": "mute", "media": media, "by": me.peer_id})  # fmt: skip
-    event(log, "room.mute", session=me.session_id, peer=target.peer_id, by=me.peer_id,
+                 {"type": action, "media": media, "by": me.peer_id})  # fmt: skip
+    event(log, f"room.{action}", session=me.session_id, peer=target.peer_id, by=me.peer_id,
           media=media)  # fmt: skip
+
+
+def mute(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
+    _tell_mute(room, me, message, "mute")
 
 
 def unmute(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:
     """Lift a moderator's mute (in SFU mode only a moderator can: the SFU enforced it)."""
-    target = _target(room, message)
-    media = message.get("media", "audio")
-    if media not in ("audio", "video"):
-        raise ProtocolError("media is audio or video")
-    room.send_to([target.peer_id],
-                 {"type": "unmute", "media": media, "by": me.peer_id})  # fmt: skip
-    event(log, "room.unmute", session=me.session_id, peer=target.peer_id, by=me.peer_id,
-          media=media)  # fmt: skip
+    _tell_mute(room, me, message, "unmute")
 
 
 def remove(room: Room, me: PeerInfo, message: dict[str, Any], kind: str) -> None:

@@ -183,11 +183,17 @@ class Publisher:
 
     async def leave(self) -> None:
         """Leave the room and drop the handle."""
-        try:
-            if self.handle.ended is None:
-                await self.handle.request({"request": "leave"})
-        finally:
-            await self.handle.detach()
+        await leave(self.handle)
+
+
+async def leave(handle: JanusHandle) -> None:
+    """Leave a VideoRoom (publisher or subscriber) unless Janus has ended the handle, then
+    detach it."""
+    try:
+        if handle.ended is None:
+            await handle.request({"request": "leave"})
+    finally:
+        await handle.detach()
 
 
 @dataclass
@@ -207,8 +213,4 @@ class Subscriber:
 
     async def leave(self) -> None:
         """Stop receiving the feed and drop the handle."""
-        try:
-            if self.handle.ended is None:
-                await self.handle.request({"request": "leave"})
-        finally:
-            await self.handle.detach()
+        await leave(self.handle)
