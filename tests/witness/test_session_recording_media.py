@@ -87,8 +87,13 @@ def test_a_hearing_is_recorded_from_the_judges_start_to_its_end(
     assert sealed["status"] == "sealed" and sealed["stop_reason"] == "the session ended"
     assert verified == {"ok": True, "faults": [], "sealed": True}
     states = [a["state"] for a in party.announcements]
-    # Sealed within the end, the room hears it before it closes.
-    assert states == (["started", "stopped"] if stop_timeout > 1 else ["started"]), states
+    # Sealed within the end, the room hears it before it closes. With the end's wait too
+    # short the seal follows from its own thread, after the room has closed, unless the
+    # recorder had closed already (the judge's end can beat the wait): either way it is sealed.
+    if stop_timeout > 1:
+        assert states == ["started", "stopped"], states
+    else:
+        assert states in (["started"], ["started", "stopped"]), states
     manifest = sealed["manifest"]
     assert manifest["session"]["kind"] == "hearing" and manifest["powers"] == []
     segments = manifest["segments"]
