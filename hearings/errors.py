@@ -204,29 +204,25 @@ def refusal(problem: Mapping[str, Any], language: str | None = None) -> list[str
 
 
 # The words of the codes every package shares: HTTP's own refusals and the last resort.
-def _status(zh: str, en: str) -> Words:
-    return Words(zh, en)
-
-
 #: Plain words for each status, when a code has none of its own.
 STATUS_WORDS = {
-    400: _status("请求无法处理，请返回上一页重试。",
+    400: Words("请求无法处理，请返回上一页重试。",
                  "The request couldn't be handled; go back and try again."),
-    401: _status("请先登录。", "Please sign in first."),
-    403: _status("您无权进行此操作。", "You may not do this."),
-    404: _status("找不到该内容。", "That couldn't be found."),
-    405: _status("无法这样打开此页面。", "This page can't be opened this way."),
-    409: _status("操作与当前状态冲突，请刷新页面后重试。",
+    401: Words("请先登录。", "Please sign in first."),
+    403: Words("您无权进行此操作。", "You may not do this."),
+    404: Words("找不到该内容。", "That couldn't be found."),
+    405: Words("无法这样打开此页面。", "This page can't be opened this way."),
+    409: Words("操作与当前状态冲突，请刷新页面后重试。",
                  "That clashes with the current state; reload the page and try again."),
-    413: _status("发送的内容太大。", "What was sent is too large."),
-    422: _status("填写的内容不符合要求，请检查后重试。",
+    413: Words("发送的内容太大。", "What was sent is too large."),
+    422: Words("填写的内容不符合要求，请检查后重试。",
                  "Something entered isn't acceptable; please check and try again."),
-    429: _status("操作过于频繁，请稍后再试。", "Too many attempts; please try again later."),
-    500: _status("系统出错，本次操作没有保存。错误已记录。",
+    429: Words("操作过于频繁，请稍后再试。", "Too many attempts; please try again later."),
+    500: Words("系统出错，本次操作没有保存。错误已记录。",
                  "The server failed; nothing was saved. The error has been logged."),
-    503: _status("系统仍在处理，请稍后再试。", "Still working on it; please try again shortly."),
+    503: Words("系统仍在处理，请稍后再试。", "Still working on it; please try again shortly."),
 }  # fmt: skip
-_ANY_STATUS = _status("操作未成功，请稍后再试。", "That didn't work; please try again later.")
+_ANY_STATUS = Words("操作未成功，请稍后再试。", "That didn't work; please try again later.")
 
 
 def status_words(status: int) -> Words:
@@ -242,7 +238,7 @@ WORDS = {
     "not-found": STATUS_WORDS[404],
     "method-not-allowed": STATUS_WORDS[405],
     "request-entity-too-large": STATUS_WORDS[413],
-    "unsupported-media-type": _status("发送的内容格式不受支持。",
+    "unsupported-media-type": Words("发送的内容格式不受支持。",
                                       "That media type is not supported."),
     "too-many-requests": STATUS_WORDS[429],
     "internal-error": STATUS_WORDS[500],

@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
+from hearings.scheduling import signals as scheduling_signals
+
 
 def init_app(app: Flask) -> None:
-    """Create this process's hub (Redis bus when configured; the SFU driver when Janus is)
-    and follow session changes;
-    the rooms' words for their refusal codes."""
+    """The rooms' words for their refusal codes; this process's hub (Redis bus when
+    configured; the SFU driver when Janus is); the pages and API; and the receivers of the
+    session changes a room follows."""
     from hearings.errors import register_words
     from hearings.rooms.words import WORDS
 
@@ -49,12 +51,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(staff_pages)
     api.mount(app, views.api)
-    from hearings.scheduling import signals  # here: ``hearings.rooms.signals`` is its own
-
-    signals.session_page_drawn.connect(_session_panel)
-    signals.session_cancelled.connect(_close_cancelled_room)
-    signals.session_changed.connect(_close_removed_participant)
-    signals.session_changed.connect(_move_link_windows)
+    scheduling_signals.session_page_drawn.connect(_session_panel)
+    scheduling_signals.session_cancelled.connect(_close_cancelled_room)
+    scheduling_signals.session_changed.connect(_close_removed_participant)
+    scheduling_signals.session_changed.connect(_move_link_windows)
 
 
 def _session_panel(session: Any, staff: Any, **_: Any) -> Any:

@@ -7,14 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hearings.errors import Words
-from hearings.scheduling.vocabulary import ParticipantRole
 from hearings.scheduling.words import role_name
 
-#: The people a witnessing sees and hears, as the refusals name them.
-WITNESSED = {
-    ParticipantRole.PRINCIPAL: ("委托人", "principal"),
-    ParticipantRole.AGENT: ("受托人", "agent"),
-}
 #: What they must be in the room for (``not-in-room``'s ``doing``).
 DOING = {
     "check-identity": ("核验其身份", "have their identity checked"),
@@ -24,11 +18,12 @@ DOING = {
 
 
 def _missing(p: Mapping[str, Any], language: str) -> str:
+    """Who is missing, run together for the problem's ``detail`` (委托人赵六 · the principal 赵六)."""
     people = p.get("missing") or []
     if language == "en":
-        return ", ".join(f"the {WITNESSED.get(m['role'], ('', m['role']))[1]} {m['name']}"
+        return ", ".join(f"the {role_name(m.get('role'), 'en').lower()} {m.get('name', '')}"
                          for m in people)  # fmt: skip
-    return "、".join(f"{WITNESSED.get(m['role'], (m['role'], ''))[0]}{m['name']}" for m in people)
+    return "、".join(f"{role_name(m.get('role'), 'zh')}{m.get('name', '')}" for m in people)
 
 
 def _doing(p: Mapping[str, Any], language: str) -> str:

@@ -148,7 +148,7 @@ def test_the_principal_and_the_agent_must_be_in_the_room(witness, recording):
     witness["enter"]("principal")
 
     witness["leave"]("agent")
-    with pytest.raises(AssertionError, match="受托人钱律师不在视频室中"):
+    with pytest.raises(AssertionError, match="受托代理人钱律师不在视频室中"):
         recording()
     witness["enter"]("agent")
     rid = recording()["id"]
