@@ -107,8 +107,8 @@ class Config:
     #: WebSocket base the recorder joins rooms through; unset derives it from ``SITE_URL``.
     RECORDER_SIGNALING_URL: str | None = None
     #: Janus's HTTP API (e.g. ``http://127.0.0.1:8088/janus``), or a comma-separated list of
-    #: them; only the first is used for now (issue 14 spreads rooms over them later). Unset:
-    #: no SFU, rooms are a browser mesh. Never sent to browsers.
+    #: them (sessions are spread over them, each always on the same one). Unset: no SFU,
+    #: rooms are a browser mesh. Never sent to browsers.
     JANUS_URL: str | None = None
     #: Janus's ``api_secret``, sent with every request to it.
     JANUS_API_SECRET: str | None = None

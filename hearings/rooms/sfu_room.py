@@ -1,9 +1,9 @@
 """The hub's SFU mode: every admitted peer publishes to Janus and subscribes, through the
 server, to the feeds it may see (its sub-room's), over the room's own WebSocket.
 
-One asyncio loop thread per process (started on first use, stopped with the hub) runs the
-Janus client; the hub's WebSocket threads hand it work with ``run_coroutine_threadsafe`` and
-never wait for Janus. On the loop each session has a ``MediaRoom``: a Janus session, the
+The loop thread of ``sfu_loop`` runs the Janus clients (one per server of
+``HEARINGS_JANUS_URL``; a session always on the same one); the hub's WebSocket threads hand
+it work and never wait for Janus. On the loop each session has a ``MediaRoom``: a Janus session, the
 VideoRoom (made on the first publish, with a random secret only the server knows), a
 publisher handle per peer and a subscriber handle per (subscriber, feed): one connection per
 feed (what aiortc can take; browsers take it too until Janus multistream lands). Which
@@ -21,14 +21,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import threading
-from collections.abc import Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from hearings.logs import event
 from hearings.rooms.bus import PeerInfo
 from hearings.rooms.room import Room
+from hearings.rooms.sfu_loop import DriverLoop
 from hearings.rooms.sfu_state import (
     Feed,
     MediaFrameError,
@@ -37,13 +35,10 @@ from hearings.rooms.sfu_state import (
     refusal_frame,
     sdp_of,
 )
-from hearings.sfu.janus import JanusClient, JanusError, JanusHandle
-from hearings.sfu.settings import JanusSettings
+from hearings.sfu.janus import JanusError, JanusHandle
 from hearings.sfu.videoroom import VideoRoom
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: How long a publisher's connection may take to come up at Janus, seconds.
 UP_TIMEOUT = 15.0
@@ -53,71 +48,8 @@ EARLY_CANDIDATES = 64
 MEDIA_FRAMES = ("publish", "subscribed")
 
 
-class SfuDriver:
-    """This process's media at Janus: a loop thread and each session's ``MediaRoom``."""
-
-    def __init__(self, settings: JanusSettings, timeout: float = 10.0) -> None:
-        self.settings = settings
-        self.timeout = timeout
-        self._guard = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._client: JanusClient | None = None
-        #: Roster reads and frames out: one thread, so frames keep their order.
-        self._io = ThreadPoolExecutor(1, thread_name_prefix="sfu-io")
-        self._rooms: dict[int, MediaRoom] = {}  # on the loop only
-
-    # --- the loop thread ----------------------------------------------------------------
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._guard:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                self._client = JanusClient(
-                    self.settings.url, self.settings.api_secret, timeout=self.timeout
-                )
-                self._thread = threading.Thread(
-                    target=loop.run_forever, name="sfu-loop", daemon=True
-                )
-                self._thread.start()
-                self._loop = loop
-            return self._loop
-
-    def _submit(self, work: Coroutine[Any, Any, None]) -> Future[None]:
-        future = asyncio.run_coroutine_threadsafe(work, self._running_loop())
-        future.add_done_callback(_report)
-        return future
-
-    def stop(self, wait: float = 15.0) -> None:
-        """Destroy every VideoRoom of this process at Janus and stop the loop thread."""
-        with self._guard:
-            loop, thread, client = self._loop, self._thread, self._client
-            self._loop = self._thread = self._client = None
-        if loop is None or thread is None or client is None:
-            return
-        done = asyncio.run_coroutine_threadsafe(self._close_all(client), loop)
-        with contextlib.suppress(Exception):  # logged by _close_all; stopping goes on
-            done.result(wait)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(wait)
-        if not thread.is_alive():
-            loop.close()
-
-    async def _close_all(self, client: JanusClient) -> None:
-        for session_id in list(self._rooms):
-            await self._close(session_id)
-        await client.close()
-
-    def videorooms(self, wait: float = 10.0) -> dict[int, int]:
-        """This process's sessions with a VideoRoom at Janus, and its Janus room id."""
-        with self._guard:
-            loop = self._loop
-        if loop is None:
-            return {}
-
-        async def read() -> dict[int, int]:
-            return {s: m.videoroom.id for s, m in self._rooms.items() if m.videoroom is not None}
-
-        return asyncio.run_coroutine_threadsafe(read(), loop).result(wait)
+class SfuDriver(DriverLoop):
+    """This process's media at Janus: each session's ``MediaRoom``, on the loop thread."""
 
     # --- what the hub asks (from its threads; none of these waits for Janus) --------------
     def frame(self, room: Room, me: PeerInfo, message: dict[str, Any]) -> None:
@@ -165,12 +97,6 @@ class SfuDriver:
         self._submit(self._close(session_id))
 
     # --- on the loop --------------------------------------------------------------------
-    async def _in_io(self, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._io, call, *args)
-
-    async def _send(self, media: MediaRoom, peer_id: str, frame: dict[str, Any]) -> None:
-        await self._in_io(media.room.send_to, [peer_id], frame)
-
     async def _refuse(self, code: str, media: MediaRoom, peer_id: str, error: Any) -> None:
         event(log, "room.media-refused", logging.WARNING, session=media.session_id,
               peer=peer_id, code=code, error=str(error))  # fmt: skip
@@ -178,8 +104,7 @@ class SfuDriver:
 
     async def _videoroom(self, media: MediaRoom) -> VideoRoom:
         if media.videoroom is None:
-            assert self._client is not None
-            janus = await self._client.create_session()
+            janus = await self.client_for(media.session_id).create_session()
             try:
                 media.videoroom = await VideoRoom.create(
                     janus, media.secret, description=f"session {media.session_id}"
@@ -376,9 +301,3 @@ class SfuDriver:
                     with contextlib.suppress(JanusError):
                         await media.janus.destroy()
             event(log, "room.sfu-closed", session=session_id)
-
-
-def _report(future: Future[None]) -> None:
-    """Log what a piece of the driver's work failed with (it never reaches a client)."""
-    if not future.cancelled() and future.exception() is not None:
-        log.error("sfu: work failed", exc_info=future.exception())

@@ -10,18 +10,24 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JanusSettings:
-    """Where the server reaches Janus: its HTTP API's URL and its ``api_secret``."""
+    """Where the server reaches Janus: its HTTP API's URLs (one per server; a session's
+    media lives on one of them) and their ``api_secret``."""
 
-    url: str
+    urls: tuple[str, ...]
     api_secret: str | None
+
+    @property
+    def url(self) -> str:
+        """The first server's URL."""
+        return self.urls[0]
 
 
 def janus_settings(config: Mapping[str, Any]) -> JanusSettings | None:
     """The Janus to use, or None for the mesh (``JANUS_URL`` unset or empty).
 
-    ``JANUS_URL`` may list several servers (comma-separated); for now every room goes to the
-    first one (spreading rooms over the others is issue 14's later step)."""
+    ``JANUS_URL`` may list several servers (comma-separated): sessions are spread over them,
+    a session's media always on the same one."""
     urls = [url.strip() for url in (config.get("JANUS_URL") or "").split(",") if url.strip()]
     if not urls:
         return None
-    return JanusSettings(urls[0], config.get("JANUS_API_SECRET") or None)
+    return JanusSettings(tuple(urls), config.get("JANUS_API_SECRET") or None)

@@ -16,10 +16,19 @@ def test_janus_is_read_from_the_environment():
     config = from_environment(
         {"HEARINGS_JANUS_URL": "http://127.0.0.1:8088/janus", "HEARINGS_JANUS_API_SECRET": "s"}
     )
-    assert janus_settings(config) == JanusSettings("http://127.0.0.1:8088/janus", "s")
+    assert janus_settings(config) == JanusSettings(("http://127.0.0.1:8088/janus",), "s")
     assert "JANUS_URL" not in from_environment({"HEARINGS_JANUS_URL": ""})
 
 
-def test_of_several_janus_servers_the_first_is_used_for_now():
+def test_several_janus_servers_share_the_sessions_each_always_on_the_same_one():
+    from hearings.rooms.sfu_room import SfuDriver
+
     config = {"JANUS_URL": "http://10.0.0.5:8088/janus, http://10.0.0.6:8088/janus"}
-    assert janus_settings(config) == JanusSettings("http://10.0.0.5:8088/janus", None)
+    settings = janus_settings(config)
+    assert settings == JanusSettings(
+        ("http://10.0.0.5:8088/janus", "http://10.0.0.6:8088/janus"), None
+    )
+    driver = SfuDriver(settings)
+    servers = [driver.server_of(session_id) for session_id in range(1, 101)]
+    assert servers.count(settings.urls[0]) == servers.count(settings.urls[1]) == 50
+    assert [driver.server_of(7) for _ in range(3)] == [servers[6]] * 3
