@@ -56,16 +56,8 @@ class DriverLoop:
 
     def client_for(self, session_id: int) -> JanusClient:
         """The Janus a session's media lives on (always the same one for a session)."""
+        self._running_loop()  # the clients are made with the loop
         return self._clients[session_id % len(self._clients)]
-
-    def server_of(self, session_id: int) -> str:
-        """The URL of the Janus a session's media lives on."""
-        urls = self.settings.urls
-        return urls[session_id % len(urls)]
-
-    def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
-        """Run ``work`` on the driver's loop (from any thread); its future."""
-        return asyncio.run_coroutine_threadsafe(work, self._running_loop())
 
     def _submit(self, work: Coroutine[Any, Any, None]) -> Future[None]:
         future = asyncio.run_coroutine_threadsafe(work, self._running_loop())

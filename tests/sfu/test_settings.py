@@ -28,7 +28,11 @@ def test_several_janus_servers_share_the_sessions_each_always_on_the_same_one():
     assert settings == JanusSettings(
         ("http://10.0.0.5:8088/janus", "http://10.0.0.6:8088/janus"), None
     )
+    assert settings is not None
     driver = SfuDriver(settings)
-    servers = [driver.server_of(session_id) for session_id in range(1, 101)]
-    assert servers.count(settings.urls[0]) == servers.count(settings.urls[1]) == 50
-    assert [driver.server_of(7) for _ in range(3)] == [servers[6]] * 3
+    try:
+        servers = [driver.client_for(session_id).url for session_id in range(1, 101)]
+        assert servers.count(settings.urls[0]) == servers.count(settings.urls[1]) == 50
+        assert [driver.client_for(7).url for _ in range(3)] == [servers[6]] * 3
+    finally:
+        driver.stop()
