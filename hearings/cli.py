@@ -157,10 +157,15 @@ def recorder() -> None:
     import logging
     import threading
 
-    from hearings.witness.services import recorder_mode
+    from hearings.witness.services import at_the_sfu, recorder_mode
     from hearings.witness.worker import RecorderService
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if at_the_sfu():
+        raise click.ClickException(
+            "HEARINGS_JANUS_URL is set: Janus records every session, driven by the app "
+            "process holding the room's media; there is nothing for `hearings recorder` to do."
+        )
     configure_logs(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     for chatty in ("aioice", "aiortc"):  # every ICE check at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)

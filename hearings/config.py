@@ -112,6 +112,10 @@ class Config:
     JANUS_URL: str | None = None
     #: Janus's ``api_secret``, sent with every request to it.
     JANUS_API_SECRET: str | None = None
+    #: Where Janus writes its recordings (``.mjr``) before they become segments: a folder
+    #: Janus may write and this service read, at the same path for both (one host, or a
+    #: shared mount). Unset: ``<instance>/janus-recordings``.
+    JANUS_RECORDINGS_PATH: str | None = None
     #: Length of one recording segment, seconds (a crash loses at most the open one).
     SEGMENT_SECONDS: float = 180.0
     #: Key encrypting resident ID numbers at rest: 32 bytes, base64. Unset: derived from
@@ -197,6 +201,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "RETENTION_YEARS": str,
     "JANUS_URL": str,
     "JANUS_API_SECRET": str,
+    "JANUS_RECORDINGS_PATH": str,
 }
 
 

@@ -108,9 +108,11 @@ class Recorders:
         *,
         interrupted: bool = False,
         paused: bool = False,
+        session_id: int | None = None,
     ) -> None:
         """Start (or restart) the recorder of a recording; ``interrupted``: it takes over
-        after a gap (its first segment logs ``resumed``); ``paused``: it waits to record."""
+        after a gap (its first segment logs ``resumed``); ``paused``: it waits to record.
+        (``session_id``: the SFU recorder's; this one joins the room at ``url``.)"""
         folder.mkdir(parents=True, exist_ok=True)
         self._call(
             self._start(recording_id, url, folder, segment_seconds, first_n, interrupted, paused)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from hearings.rooms.sfu_state import MediaRoom
+from hearings.rooms.sfu_state import FeedRecorder, MediaRoom
 from hearings.sfu.janus import JanusClient
 from hearings.sfu.settings import JanusSettings
 
@@ -38,6 +38,10 @@ class DriverLoop:
         #: Roster reads and frames out: one thread, so frames keep their order.
         self._io = ThreadPoolExecutor(1, thread_name_prefix="sfu-io")
         self._rooms: dict[int, MediaRoom] = {}  # on the loop only
+        #: What records each session whose recording runs (on the loop only).
+        self._recorders: dict[int, FeedRecorder] = {}
+        #: Rooms rebuilding their media after Janus was lost.
+        self._recoveries: set[asyncio.Task[None]] = set()
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._guard:

@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Coroutine
+from concurrent.futures import Future
 from typing import Any
 
 from hearings.logs import event
@@ -29,13 +31,14 @@ from hearings.rooms.room import Room
 from hearings.rooms.sfu_loop import DriverLoop
 from hearings.rooms.sfu_state import (
     Feed,
+    FeedRecorder,
     MediaFrameError,
     MediaRoom,
     PeerMedia,
     refusal_frame,
     sdp_of,
 )
-from hearings.sfu.janus import JanusError, JanusHandle
+from hearings.sfu.janus import JanusError, JanusHandle, JanusSession
 from hearings.sfu.videoroom import VideoRoom
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,9 @@ UP_TIMEOUT = 15.0
 EARLY_CANDIDATES = 64
 #: The frames a peer sends the server in SFU mode (``candidate`` with a ``pc``, too).
 MEDIA_FRAMES = ("publish", "subscribed")
+#: After Janus is lost, how often and how many times it is asked whether it is back.
+RECOVERY_PAUSE = 1.0
+RECOVERY_ATTEMPTS = 300
 
 
 class SfuDriver(DriverLoop):
@@ -96,6 +102,33 @@ class SfuDriver(DriverLoop):
         """The session's media is over: destroy its VideoRoom."""
         self._submit(self._close(session_id))
 
+    # --- what the recording asks (from its threads) -------------------------------------
+    def record(self, session_id: int, recorder: FeedRecorder | None) -> Future[None]:
+        """Have ``recorder`` told of the session's feeds, those live now first (None: no
+        more); it follows the session into a new VideoRoom after Janus is lost."""
+        return self._submit(self.set_recorder(session_id, recorder))
+
+    def submit(self, work: Coroutine[Any, Any, None]) -> Future[None]:
+        """Run the recording's own work on the loop (its Janus requests)."""
+        return self._submit(work)
+
+    async def set_recorder(self, session_id: int, recorder: FeedRecorder | None) -> None:
+        """``record``, on the loop."""
+        if recorder is None:
+            self._recorders.pop(session_id, None)
+        else:
+            self._recorders[session_id] = recorder
+        media = self._rooms.get(session_id)
+        if media is None or media.closed:
+            return
+        async with media.lock:
+            media.recorder = recorder
+            if recorder is None:
+                return
+            for peer in list(media.peers.values()):
+                if peer.live and peer.info is not None and peer.publisher is not None:
+                    await recorder.feed_up(peer.info, peer.publisher)
+
     # --- on the loop --------------------------------------------------------------------
     async def _refuse(self, code: str, media: MediaRoom, peer_id: str, error: Any) -> None:
         event(log, "room.media-refused", logging.WARNING, session=media.session_id,
@@ -105,6 +138,7 @@ class SfuDriver(DriverLoop):
     async def _videoroom(self, media: MediaRoom) -> VideoRoom:
         if media.videoroom is None:
             janus = await self.client_for(media.session_id).create_session()
+            janus.on_end = lambda error: self._lost(media, janus, error)
             try:
                 media.videoroom = await VideoRoom.create(
                     janus, media.secret, description=f"session {media.session_id}"
@@ -122,12 +156,15 @@ class SfuDriver(DriverLoop):
         if media is None or media.closed or (media.janus and media.janus.ended):
             # A Janus session that died (Janus restarted) takes its room with it: a new one.
             muted = media.muted if media is not None else {}
-            media = self._rooms[room.session_id] = MediaRoom(room.session_id, room, muted=muted)
+            recorder = self._recorders.get(room.session_id)
+            media = self._rooms[room.session_id] = MediaRoom(
+                room.session_id, room, muted=muted, recorder=recorder
+            )
         async with media.lock:
             old = media.peers.pop(me.peer_id, None)
             if old is not None:  # publishing anew (a new camera, a reconnection)
                 await self._retire(media, me.peer_id, old)
-            peer = media.peers[me.peer_id] = PeerMedia()
+            peer = media.peers[me.peer_id] = PeerMedia(info=me)
             try:
                 videoroom = await self._videoroom(media)
                 peer.publisher = publisher = await videoroom.publisher(me.name)
@@ -152,9 +189,13 @@ class SfuDriver(DriverLoop):
         except JanusError as error:
             await self._refuse("media-not-connected", media, me.peer_id, error)
             return
-        if media.peers.get(me.peer_id) is peer:
+        async with media.lock:
+            if media.peers.get(me.peer_id) is not peer or media.closed:
+                return
             peer.live = True
-            await self._refresh(media)
+            if media.recorder is not None:
+                await media.recorder.feed_up(me, publisher)
+        await self._refresh(media)
 
     async def _subscribed(self, room: Room, me: PeerInfo, pc: str, answer: dict[str, str]) -> None:
         media = self._rooms.get(room.session_id)
@@ -269,6 +310,8 @@ class SfuDriver(DriverLoop):
         one sent back to wait is still there to hear of its own)."""
         for key in [k for k in media.feeds if peer_id in k]:
             await self._unsubscribe(media, key)
+        if media.recorder is not None and peer.live:
+            await media.recorder.feed_down(peer_id)
         if peer.publisher is not None:
             with contextlib.suppress(JanusError):
                 await peer.publisher.handle.detach()  # Janus takes the feed out of the room
@@ -291,6 +334,9 @@ class SfuDriver(DriverLoop):
             return
         async with media.lock:
             media.closed = True
+            for peer_id, peer in media.peers.items():  # their last segments close first
+                if media.recorder is not None and peer.live:
+                    await media.recorder.feed_down(peer_id)
             try:
                 if media.videoroom is not None:
                     await media.videoroom.destroy()
@@ -301,3 +347,38 @@ class SfuDriver(DriverLoop):
                     with contextlib.suppress(JanusError):
                         await media.janus.destroy()
             event(log, "room.sfu-closed", session=session_id)
+
+    # --- Janus lost -----------------------------------------------------------------------
+    def _lost(self, media: MediaRoom, janus: JanusSession, error: JanusError) -> None:
+        """The Janus session of a room ended (on the loop): unless the room was closed on
+        purpose, rebuild its media once Janus answers again."""
+        if media.closed or media.janus is not janus:
+            return
+        task = asyncio.get_running_loop().create_task(self._recover(media, error))
+        self._recoveries.add(task)
+        task.add_done_callback(self._recoveries.discard)
+
+    async def _recover(self, media: MediaRoom, error: JanusError) -> None:
+        """Janus went (restarted, crashed): the recording logs the gap, the room's media is
+        over; once Janus answers, every admitted peer is told ``media-reset`` and publishes
+        anew into a new VideoRoom (``_publish`` makes it), which the recording follows."""
+        event(log, "room.sfu-lost", logging.WARNING, session=media.session_id, error=str(error))
+        media.closed = True
+        if media.recorder is not None:
+            await media.recorder.media_lost(f"the media server was lost: {error}")
+        client = self.client_for(media.session_id)
+        for _ in range(RECOVERY_ATTEMPTS):
+            try:
+                await client.info()
+                break
+            except JanusError:
+                await asyncio.sleep(RECOVERY_PAUSE)
+        else:
+            event(log, "room.sfu-not-back", logging.ERROR, session=media.session_id)
+            return
+        if media.session_id not in self._rooms:
+            return  # the session ended meanwhile
+        roster = await self._in_io(media.room.roster)
+        admitted = [p.peer_id for p in roster if p.state == "admitted"]
+        await self._in_io(media.room.send_to, admitted, {"type": "media-reset"})
+        event(log, "room.sfu-reset", session=media.session_id, peers=len(admitted))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hearings.errors import say
+from hearings.rooms.bus import PeerInfo
 from hearings.rooms.room import Room
 from hearings.sfu.janus import JanusSession
 from hearings.sfu.videoroom import Publisher, Subscriber, VideoRoom
@@ -35,11 +36,22 @@ def sdp_of(message: dict[str, Any], kind: str) -> dict[str, str]:
     return {"type": kind, "sdp": sdp["sdp"]}
 
 
+class FeedRecorder(Protocol):
+    """What records a session's feeds at Janus (``recording.sfu_recorder``), told on the
+    loop as feeds come and go and when Janus is lost."""
+
+    async def feed_up(self, peer: PeerInfo, publisher: Publisher) -> None: ...
+    async def feed_down(self, peer_id: str) -> None: ...
+    async def media_lost(self, reason: str) -> None: ...
+
+
 @dataclass
 class PeerMedia:
     """One peer's media at the SFU."""
 
     publisher: Publisher | None = None
+    #: Who publishes (as the roster had them when they published).
+    info: PeerInfo | None = None
     #: The publisher's connection is up at Janus: its feed may be subscribed to.
     live: bool = False
     #: The peer may be offered subscriptions (it published, or may not publish).
@@ -72,6 +84,8 @@ class MediaRoom:
     muted: dict[str, set[str]] = field(default_factory=dict)
     #: Candidates a client trickled before its publisher's handle existed, by peer id.
     early: dict[str, list[dict[str, Any] | None]] = field(default_factory=dict)
+    #: Records the feeds while the session's recording runs.
+    recorder: FeedRecorder | None = None
     #: Changes to peers and feeds one at a time.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False

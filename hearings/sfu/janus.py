@@ -202,6 +202,8 @@ class JanusSession:
         self._tasks: list[asyncio.Task[None]] = []
         #: Why the session is over (Janus gone, session destroyed); None while it lives.
         self.ended: JanusError | None = None
+        #: Called (on the loop) once, when the session ends, with why.
+        self.on_end: Callable[[JanusError], None] | None = None
 
     def start(self) -> None:
         """Start the poller and the keepalive (in the running loop)."""
@@ -253,6 +255,8 @@ class JanusSession:
         self._pending.clear()
         for handle in list(self.handles.values()):
             handle.end(error)
+        if self.on_end is not None:
+            self.on_end(error)
 
     async def _keep_alive(self) -> None:
         try:

@@ -4,6 +4,9 @@ tamper-evident recordings (segments, custody log, signed manifest) and their ver
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from flask import Flask
 
 
@@ -15,12 +18,10 @@ def init_app(app: Flask) -> None:
     from hearings.witness.words import WORDS
 
     register_words(WORDS)
-    from hearings.recording.supervisor import Recorders
     from hearings.rooms.panels import room_page_drawn, room_state_asked
-    from hearings.witness.reports import RecorderReports
     from hearings.witness.room_controls import officer_panel, recording_indicator, room
 
-    app.extensions["hearings.recorders"] = Recorders(RecorderReports(app))
+    app.extensions["hearings.recorders"] = make_recorders(app)
     from hearings import api
     from hearings.witness import views
     from hearings.witness.pages import pages
@@ -37,3 +38,18 @@ def init_app(app: Flask) -> None:
     # A hearing or mediation is recorded from its chair's start to its end, unasked.
     session_started.connect(on_session_started)
     session_progressed.connect(on_session_progressed)
+
+
+def make_recorders(app: Flask) -> Any:
+    """Janus records in SFU mode (the SFU driver holds the feeds); else the aiortc recorder."""
+    from hearings.recording.supervisor import Recorders
+    from hearings.witness.reports import RecorderReports
+
+    sfu = app.extensions["hearings.hub"].sfu
+    if sfu is None:
+        return Recorders(RecorderReports(app))
+    from hearings.recording.sfu_recorder import JanusRecorders
+
+    configured = app.config.get("JANUS_RECORDINGS_PATH")
+    scratch = Path(configured or Path(app.instance_path) / "janus-recordings")
+    return JanusRecorders(RecorderReports(app), sfu, scratch)

@@ -74,12 +74,26 @@ class RecorderReports:
             if status == "empty":
                 custody.append(recording, NOTHING_RECORDED, None, n=n, file=filename,
                                note=EMPTY_NOTE)  # fmt: skip
-            else:
+            else:  # ``closed``; ``partial``: what Janus wrote before it was lost
                 path = recordings_root() / recording.folder / filename
                 segment.sha256, segment.bytes = file_sha256(path)
+                cut = {"status": status} if status != "closed" else {}
                 custody.append(recording, "recorded", None, n=n, file=filename,
-                               sha256=segment.sha256, bytes=segment.bytes)  # fmt: skip
+                               sha256=segment.sha256, bytes=segment.bytes, **cut)  # fmt: skip
             db.session.commit()
+
+    def failed(self, rid: int, cause: str, n: int | None) -> None:
+        """Part of the recording could not be made (Art. 4: logged with its cause, said to
+        the room); segment ``n``, if given, is lost."""
+        with self.app.app_context():
+            recording = db.session.get(Recording, rid)
+            assert recording is not None
+            segment = _segment(rid, n) if n is not None else None
+            if segment is not None:
+                segment.status, segment.ended_at = "lost", utcnow()
+            custody.append(recording, "failed", None, reason=cause, segment_n=n)
+            db.session.commit()
+            announce(recording.session_id, "failed", recording_id=rid, reason=cause)
 
     def interrupted(self, rid: int, reason: str, open_n: int | None) -> None:
         """The recorder ended unexpectedly: salvage its open segment, log the gap."""

@@ -220,10 +220,18 @@ def recorder_mode() -> str:
 def launch_recorder(recording: Recording) -> None:
     """After the commit: announce, and start the recorder peer (if this process records)."""
     announce(recording.session_id, "started", recording_id=recording.id)
-    if recorder_mode() == "external" or not current_app.config["RECORDER_ENABLED"]:
+    if not current_app.config["RECORDER_ENABLED"]:
+        return
+    if recorder_mode() == "external" and not at_the_sfu():
         return  # the recorder process picks it up from the database
     if leases.claim(recording.id, leases.holder_name()):
         start_run(recording.id)
+
+
+def at_the_sfu() -> bool:
+    """Whether Janus records (SFU mode): then the process holding the room's media does,
+    whatever ``RECORDER_MODE`` says."""
+    return current_app.extensions["hearings.hub"].sfu is not None
 
 
 def start_run(recording_id: int, *, interrupted: bool = False) -> None:
@@ -236,9 +244,10 @@ def start_run(recording_id: int, *, interrupted: bool = False) -> None:
     first_n = 1 + max((s.n for s in recording.segments), default=0)
     url = f"{base.rstrip('/')}/ws/rooms/{recording.session_id}"
     folder, paused = recordings_root() / recording.folder, recording.status == "paused"
+    session_id = recording.session_id
     db.session.rollback()  # the run's reports write from other threads
     recorders().start(recording_id, url, folder, float(config["SEGMENT_SECONDS"]), first_n,
-                      interrupted=interrupted, paused=paused)  # fmt: skip
+                      interrupted=interrupted, paused=paused, session_id=session_id)  # fmt: skip
 
 
 def done_steps(recording: Recording) -> list[script.Done]:
@@ -295,10 +304,13 @@ def pause_recording(actor: Staff, recording: Recording, session: Session, reason
         raise Conflict("not-recording", state=recording.status)
     recording.status = "paused"
     custody.append(recording, "paused", actor.id, reason=reason)
-    db.session.commit()  # the recorder reports its closed segment from another thread
-    if recording.id in recorders().runs:
-        recorders().pause(recording.id, True)
-    announce(recording.session_id, "paused", reason=reason)
+    rid, session_id = recording.id, recording.session_id
+    # Nothing read after the commit: a read would open a transaction, and the recorder
+    # reports its closed segment from another thread meanwhile.
+    db.session.commit()
+    if rid in recorders().runs:
+        recorders().pause(rid, True)
+    announce(session_id, "paused", reason=reason)
 
 
 def resume_recording(actor: Staff, recording: Recording, session: Session) -> None:
@@ -308,10 +320,11 @@ def resume_recording(actor: Staff, recording: Recording, session: Session) -> No
         raise Conflict("not-paused", state=recording.status)
     recording.status = "recording"
     custody.append(recording, "resumed", actor.id)
-    db.session.commit()
-    if recording.id in recorders().runs:
-        recorders().pause(recording.id, False)
-    announce(recording.session_id, "resumed")
+    rid, session_id = recording.id, recording.session_id
+    db.session.commit()  # and nothing read after it (as for a pause)
+    if rid in recorders().runs:
+        recorders().pause(rid, False)
+    announce(session_id, "resumed")
 
 
 def stop_recording(

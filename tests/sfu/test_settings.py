@@ -36,3 +36,19 @@ def test_several_janus_servers_share_the_sessions_each_always_on_the_same_one():
         assert [driver.client_for(7).url for _ in range(3)] == [servers[6]] * 3
     finally:
         driver.stop()
+
+
+def test_the_recorder_command_refuses_in_sfu_mode(database_url, tmp_path):
+    from hearings import create_app
+    from hearings.cli import main
+    from tests.conftest import base_config
+
+    app = create_app(
+        {**base_config(database_url, tmp_path), "JANUS_URL": "http://10.0.0.5:8088/janus"}
+    )
+    try:
+        result = app.test_cli_runner().invoke(main, ["recorder"])
+        assert result.exit_code != 0
+        assert "Janus records every session" in result.output
+    finally:
+        app.extensions["hearings.hub"].stop()
